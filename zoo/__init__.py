@@ -1,0 +1,1 @@
+"""rules_executorch model zoo: load a model, wrap it for a task, lower it with a recipe."""

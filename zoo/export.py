@@ -1,0 +1,362 @@
+"""The one exporter: load -> wrap for a task -> quantize -> torch.export -> lower -> serialize.
+
+Every front door ends here: the `executorch_model` Bazel rule, the zoo's ready targets, and the
+shell (`bazel run //zoo:export -- --help`). A user error exits with status 2 and one line on
+stderr; a model that cannot be exported exits with status 1 and names the model and the first
+error line (the whole traceback only with --verbose). Outputs are written to temporary files
+and renamed into place, so an interrupted export leaves nothing half-written.
+"""
+import argparse
+import contextlib
+import hashlib
+import json
+import os
+import sys
+import tempfile
+import time
+import traceback
+
+
+def _hermetic_environment():
+    """No network and no writes outside the action's temp dir, whoever imports torch later."""
+    scratch = os.environ.get("TMPDIR") or tempfile.gettempdir()
+    for key, value in {
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        "HF_DATASETS_OFFLINE": "1",
+        "HF_HUB_DISABLE_TELEMETRY": "1",
+        "HF_HOME": os.path.join(scratch, "hf"),
+        "TORCHINDUCTOR_CACHE_DIR": os.path.join(scratch, "inductor"),
+        "TRITON_CACHE_DIR": os.path.join(scratch, "triton"),
+        "XDG_CACHE_HOME": os.path.join(scratch, "cache"),
+        "TOKENIZERS_PARALLELISM": "false",
+    }.items():
+        os.environ.setdefault(key, value)
+
+
+_hermetic_environment()
+
+from zoo import quantize, registry, sources  # noqa: E402
+from zoo import recipes as _recipes  # noqa: E402,F401  (registers recipes)
+from zoo import tasks as _tasks  # noqa: E402,F401  (registers tasks)
+from zoo.errors import ExportError  # noqa: E402
+from zoo.settings import DTYPES, ExportSettings, ModelSource  # noqa: E402
+
+
+def infer_task(loaded) -> str:
+    if loaded.config is None:
+        return "module"
+    if loaded.extras.get("task"):
+        return loaded.extras["task"]
+    architectures = getattr(loaded.config, "architectures", None) or []
+    for name in registry.TASKS.names():
+        suffixes = registry.TASKS.get(name).architecture_suffixes
+        if any(a.endswith(suffixes) for a in architectures if suffixes):
+            return name
+    raise ExportError(
+        f"cannot infer the task from architectures {architectures or '(none)'}; set task to one of: {', '.join(registry.TASKS.names())}"
+    )
+
+
+def _torch_dtype(name):
+    import torch
+
+    if name not in DTYPES:
+        raise ExportError(f"unknown dtype {name!r}; choose one of: {', '.join(DTYPES)}")
+    return getattr(torch, name)
+
+
+def _cast_inputs(values, dtype):
+    import torch
+
+    def cast(v):
+        return v.to(dtype) if isinstance(v, torch.Tensor) and v.is_floating_point() else v
+
+    if isinstance(values, dict):
+        return {k: cast(v) for k, v in values.items()}
+    return tuple(cast(v) for v in values)
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return f"{type(error).__name__}: {text.splitlines()[0] if text else ''}".rstrip(": ")
+
+
+def lower(settings: ExportSettings, plan):
+    """torch.export + edge lowering + ExecuTorch serialization of an ExportPlan."""
+    import torch
+    from executorch.exir import EdgeCompileConfig, ExecutorchBackendConfig, to_edge_transform_and_lower
+    from executorch.exir.passes.init_mutable_pass import InitializedMutableBufferPass
+
+    recipe = registry.RECIPES.get(settings.recipe)
+    name = settings.source.label or settings.source.path
+    try:
+        with torch.no_grad():
+            exported = torch.export.export(
+                plan.module,
+                plan.example_args,
+                plan.example_kwargs or None,
+                dynamic_shapes=plan.dynamic_shapes,
+                strict=True,
+            )
+    except ExportError:
+        raise
+    except Exception as e:  # noqa: BLE001 - torch.export raises many kinds
+        raise ExportModelError(f"torch.export cannot trace {name}: {_first_line(e)}") from e
+    try:
+        edge = to_edge_transform_and_lower(
+            exported,
+            partitioner=recipe.partitioners(settings),
+            compile_config=EdgeCompileConfig(_check_ir_validity=False),
+            constant_methods=plan.constant_methods or None,
+        )
+        passes = [InitializedMutableBufferPass(plan.initialized_buffers)] if plan.initialized_buffers else []
+        return edge.to_executorch(ExecutorchBackendConfig(passes=passes))
+    except Exception as e:  # noqa: BLE001
+        raise ExportModelError(f"lowering {name} with recipe {settings.recipe!r} failed: {_first_line(e)}") from e
+
+
+class ExportModelError(Exception):
+    """The model itself could not be exported (not a settings problem)."""
+
+
+def _describe_program(program_manager, pte: bytes, constant_methods) -> dict:
+    """Methods (inputs/outputs/planned memory), operators and delegates, read back from the program."""
+    from executorch.runtime import Runtime
+
+    program = Runtime.get().load_program(pte)
+    plans = {plan.name: plan for plan in program_manager.executorch_program.execution_plan}
+    methods, operators, delegates = {}, set(), set()
+    for plan in plans.values():
+        operators.update(f"{op.name}.{op.overload}" if op.overload else op.name for op in plan.operators)
+        delegates.update(d.id for d in plan.delegates)
+    for method in sorted(set(program.method_names) - set(constant_methods)):
+        meta = program.metadata(method)
+
+        def tensors(count, get):
+            out = []
+            for i in range(count):
+                try:
+                    info = get(i)
+                except Exception:  # noqa: BLE001 - non-tensor values (ints, lists)
+                    out.append({"kind": "non-tensor"})
+                    continue
+                out.append({"dtype": _DTYPE_NAMES.get(int(info.dtype()), f"scalar_type_{int(info.dtype())}"), "shape": list(info.sizes())})
+            return out
+
+        methods[method] = {
+            "inputs": tensors(meta.num_inputs(), meta.input_tensor_meta),
+            "outputs": tensors(meta.num_outputs(), meta.output_tensor_meta),
+            "planned_memory_bytes": sum(plans[method].non_const_buffer_sizes[1:]),
+        }
+    return {"methods": methods, "operators": sorted(operators), "delegates": sorted(delegates)}
+
+
+# ExecuTorch ScalarType codes -> the dtype names torch and numpy users know
+_DTYPE_NAMES = {0: "uint8", 1: "int8", 2: "int16", 3: "int32", 4: "int64", 5: "float16", 6: "float32",
+                7: "float64", 11: "bool", 15: "bfloat16"}
+
+
+def _versions() -> dict:
+    from importlib import metadata
+
+    out = {}
+    for dist in ("torch", "executorch", "torchao", "transformers"):
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            pass
+    return out
+
+
+@contextlib.contextmanager
+def _atomic_output(path):
+    """Yields a temp path next to `path`; renames it into place only on success."""
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".partial-", dir=directory)
+    os.close(fd)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _write_bytes(path, data: bytes):
+    with _atomic_output(path) as tmp:
+        with open(tmp, "wb") as f:
+            f.write(data)
+
+
+def _tokenizer_json(loaded) -> bytes:
+    """tokenizer.json bytes of the source, or None when it has none."""
+    if loaded.tokenizer_json:
+        with open(loaded.tokenizer_json, "rb") as f:
+            return f.read()
+    if "gguf_file" in loaded.extras:
+        import transformers
+
+        tok = transformers.AutoTokenizer.from_pretrained(
+            loaded.extras["gguf_dir"], gguf_file=loaded.extras["gguf_file"], local_files_only=True
+        )
+        return tok.backend_tokenizer.to_str().encode("utf-8")
+    return None
+
+
+def export(settings: ExportSettings, pte_path: str, manifest_path: str = None, tokenizer_path: str = None,
+           report: bool = False) -> dict:
+    """Runs one export and writes its outputs. Returns the manifest. `report` prints a one-line summary."""
+    import torch
+
+    started = time.monotonic()
+    dtype = _torch_dtype(settings.dtype)
+    registry.RECIPES.get(settings.recipe)  # fail on a bad name before any loading
+    if settings.qlinear:
+        quantize.QLINEAR.get(settings.qlinear)
+    if settings.qembedding:
+        quantize.QEMBEDDING.get(settings.qembedding)
+    torch.manual_seed(0)
+
+    loaded = sources.load(settings.source)
+    task_name = settings.task or infer_task(loaded)
+    task = registry.TASKS.get(task_name)
+    model = task.load(loaded, settings).to(dtype)
+    quantization = quantize.quantize_model(model, settings.qlinear, settings.qlinear_group_size, settings.qembedding)
+    plan = task.plan(model, loaded, settings)
+    plan.example_args = _cast_inputs(plan.example_args, dtype)
+    plan.example_kwargs = _cast_inputs(plan.example_kwargs, dtype)
+
+    program_manager = lower(settings, plan)
+    pte = program_manager.buffer
+    tokenizer = _tokenizer_json(loaded) if tokenizer_path else None
+    if tokenizer_path and tokenizer is None:
+        raise ExportError(f"{settings.source.label or settings.source.path} has no tokenizer.json to emit; drop the tokenizer output")
+
+    manifest = {
+        "format_version": 1,
+        "task": task_name,
+        "settings": {**settings.as_manifest(), "task": task_name},
+        "metadata": plan.constant_methods,
+        **_describe_program(program_manager, pte, plan.constant_methods),
+        "quantization": quantization,
+        "pte": {"size_bytes": len(pte), "sha256": hashlib.sha256(pte).hexdigest()},
+        "tokenizer": {"sha256": hashlib.sha256(tokenizer).hexdigest()} if tokenizer else None,
+        "versions": _versions(),
+    }
+    _write_bytes(pte_path, pte)
+    if tokenizer_path:
+        _write_bytes(tokenizer_path, tokenizer)
+    if manifest_path:
+        _write_bytes(manifest_path, (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode())
+    if report:
+        print(
+            f"exported {settings.source.label or settings.source.path} ({task_name}, {settings.recipe}) -> "
+            f"{pte_path}: {len(pte)} bytes in {time.monotonic() - started:.1f} s",
+            file=sys.stderr,
+        )
+    return manifest
+
+
+def _bool(text: str) -> bool:
+    lowered = text.lower()
+    if lowered in ("1", "true", "yes"):
+        return True
+    if lowered in ("0", "false", "no"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(
+        prog="export",
+        description="Export a PyTorch / Hugging Face model to an ExecuTorch .pte program.",
+    )
+    src = p.add_argument_group("model source (exactly one)")
+    src.add_argument("--zoo_config", help="zoo model config (.json): seeded random weights")
+    src.add_argument("--checkpoint", help="Hugging Face model directory (config.json + safetensors)")
+    src.add_argument("--gguf", help=".gguf file")
+    src.add_argument("--module", help="package.module:factory returning (torch.nn.Module, example_inputs)")
+    p.add_argument("--tokenizer", help="tokenizer.json that goes with --zoo_config")
+    p.add_argument("--source_label", default="", help="name of the source in the manifest and in messages")
+    p.add_argument("--task", help="one of: " + ", ".join(registry.TASKS.names()) + " (inferred when omitted)")
+    p.add_argument("--recipe", default="xnnpack", help="one of: " + ", ".join(registry.RECIPES.names()))
+    p.add_argument("--qlinear", help="linear quantization: " + ", ".join(quantize.QLINEAR.names()))
+    p.add_argument("--qlinear_group_size", type=int, default=32, help="group size for grouped schemes (0: per channel)")
+    p.add_argument("--qembedding", help="embedding quantization: " + ", ".join(quantize.QEMBEDDING.names()))
+    p.add_argument("--dtype", default="float32", help="one of: " + ", ".join(DTYPES))
+    p.add_argument("--max_seq_len", type=int, default=128)
+    p.add_argument("--dynamic_shapes", type=_bool, default=True, help="parallel prefill for LLMs (true/false)")
+    p.add_argument("--output", "-o", required=True, help="the .pte to write")
+    p.add_argument("--manifest", help="the manifest .json to write")
+    p.add_argument("--tokenizer_out", help="where to write the model's tokenizer.json")
+    p.add_argument("--verbose", action="store_true", help="full tracebacks and library warnings")
+    p.add_argument("--quiet", action="store_true", help="print nothing on success")
+    args = p.parse_args(argv)
+
+    given = [(kind, value) for kind, value in (
+        ("zoo", args.zoo_config), ("checkpoint", args.checkpoint), ("gguf", args.gguf), ("module", args.module)
+    ) if value]
+    if len(given) != 1:
+        raise ExportError(
+            "give exactly one model source (--zoo_config, --checkpoint, --gguf or --module), got "
+            + (", ".join(kind for kind, _ in given) or "none")
+        )
+    kind, path = given[0]
+    settings = ExportSettings(
+        source=ModelSource(kind=kind, path=path, tokenizer=args.tokenizer, label=args.source_label or path),
+        task=args.task,
+        recipe=args.recipe,
+        qlinear=args.qlinear,
+        qlinear_group_size=args.qlinear_group_size,
+        qembedding=args.qembedding,
+        dtype=args.dtype,
+        max_seq_len=args.max_seq_len,
+        dynamic_shapes=args.dynamic_shapes,
+    )
+    return args, settings
+
+
+def _quiet_libraries():
+    import logging
+    import warnings
+
+    warnings.filterwarnings("ignore")
+    logging.disable(logging.WARNING)
+    os.environ.setdefault("TORCH_CPP_LOG_LEVEL", "ERROR")
+
+
+def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if os.environ.get("BUILD_WORKING_DIRECTORY"):  # `bazel run`: paths are relative to where the user is
+        os.chdir(os.environ["BUILD_WORKING_DIRECTORY"])
+    verbose = "--verbose" in argv
+    if not verbose:
+        _quiet_libraries()
+    try:
+        args, settings = parse_args(argv)
+        # Silent on success inside a build action (Bazel shows any output of an action).
+        export(settings, args.output, args.manifest, args.tokenizer_out, report=not args.quiet)
+        return 0
+    except ExportError as e:
+        if verbose:
+            traceback.print_exc()
+        print(f"export: error: {e}", file=sys.stderr)
+        return 2
+    except ExportModelError as e:
+        if verbose:
+            traceback.print_exc()
+        else:
+            print(f"export: error: {e} (rerun with --verbose for the full traceback)", file=sys.stderr)
+        return 1
+    except Exception as e:  # noqa: BLE001 - anything else is a bug of ours: still one line
+        if verbose:
+            traceback.print_exc()
+        else:
+            print(f"export: internal error: {_first_line(e)} (rerun with --verbose for the full traceback)", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,40 @@
+"""Name -> implementation registries for tasks, recipes and quantization schemes (see zoo.quantize).
+
+A model family, task or backend is added by one new file that registers itself here with a
+decorator; nothing else branches on names.
+"""
+from typing import Callable, Dict, TypeVar
+
+from zoo.errors import ExportError
+
+T = TypeVar("T")
+
+
+class Registry:
+    def __init__(self, kind: str):
+        self.kind = kind
+        self._entries: Dict[str, object] = {}
+
+    def register(self, name: str) -> Callable[[T], T]:
+        def decorate(entry: T) -> T:
+            if name in self._entries:
+                raise RuntimeError(f"{self.kind} {name!r} is registered twice")
+            self._entries[name] = entry
+            return entry
+
+        return decorate
+
+    def get(self, name: str):
+        try:
+            return self._entries[name]
+        except KeyError:
+            raise ExportError(
+                f"unknown {self.kind} {name!r}; choose one of: {', '.join(sorted(self._entries))}"
+            ) from None
+
+    def names(self):
+        return sorted(self._entries)
+
+
+TASKS = Registry("task")
+RECIPES = Registry("recipe")

@@ -1,0 +1,87 @@
+"""text-generation: decoder-only causal LMs with a static (or hybrid sliding-window) KV cache.
+
+The program follows ExecuTorch's LLM calling convention: forward(input_ids[1, n],
+cache_position[n]) -> logits[1, n, vocab], plus the constant methods TextLLMRunner reads.
+"""
+import torch
+
+from zoo import sources
+from zoo.errors import ExportError
+from zoo.registry import TASKS
+from zoo.tasks import ExportPlan
+
+
+@TASKS.register("text-generation")
+class TextGeneration:
+    architecture_suffixes = ("ForCausalLM", "LMHeadModel")
+
+    @staticmethod
+    def load(loaded, settings):
+        import transformers
+
+        model = sources.load_pretrained(loaded, transformers.AutoModelForCausalLM)
+        if getattr(model.config, "use_cache", True) is False:
+            model.config.use_cache = True
+        return model
+
+    @staticmethod
+    def plan(model, loaded, settings) -> ExportPlan:
+        import transformers
+        from transformers.integrations.executorch import TorchExportableModuleForDecoderOnlyLM
+
+        config = model.config.get_text_config()
+        max_seq_len = settings.max_seq_len
+        limit = getattr(config, "max_position_embeddings", None)
+        if limit is not None and max_seq_len > limit:
+            raise ExportError(f"max_seq_len {max_seq_len} exceeds the model's max_position_embeddings {limit}; lower max_seq_len")
+        if max_seq_len < 2:
+            raise ExportError(f"max_seq_len must be at least 2, got {max_seq_len}")
+        model.generation_config = transformers.GenerationConfig(
+            use_cache=True,
+            cache_implementation="static",
+            cache_config={"batch_size": 1, "max_cache_len": max_seq_len},
+        )
+        wrapper = TorchExportableModuleForDecoderOnlyLM(model, batch_size=1, max_cache_len=max_seq_len)
+
+        if settings.dynamic_shapes:
+            n = min(4, max_seq_len - 1)
+            seq = torch.export.Dim("seq_len", min=1, max=max_seq_len - 1)
+            dynamic = {"input_ids": {1: seq}, "cache_position": {0: seq}}
+        else:
+            n, dynamic = 1, None
+        example = {
+            "input_ids": torch.zeros((1, n), dtype=torch.long),
+            "cache_position": torch.arange(n, dtype=torch.long),
+        }
+        bos, eos = _special_ids(model, loaded)
+        return ExportPlan(
+            module=wrapper.model,
+            example_kwargs=example,
+            dynamic_shapes=dynamic,
+            constant_methods={
+                "get_max_seq_len": max_seq_len,
+                "get_max_context_len": max_seq_len,
+                "get_vocab_size": int(config.vocab_size),
+                "get_bos_id": bos,
+                "get_eos_ids": eos,
+                "use_kv_cache": True,
+                "enable_dynamic_shape": bool(settings.dynamic_shapes),
+                "use_sdpa_with_kv_cache": False,
+            },
+            initialized_buffers=["key_cache", "value_cache", "cumulative_length"],
+        )
+
+
+def _special_ids(model, loaded):
+    """bos id and eos ids: the source's own word first, then the model config's."""
+    extras = loaded.extras
+    config = model.config
+    bos = extras.get("bos_token_id", getattr(config, "bos_token_id", None))
+    eos = extras.get("eos_token_ids", getattr(config, "eos_token_id", None))
+    if isinstance(eos, int):
+        eos = [eos]
+    if bos is None:
+        bos = -1  # no BOS token; runners must not prepend one
+    if not eos:
+        raise ExportError("the model names no eos token (eos_token_id); add it to its config or generation_config.json")
+    return int(bos), [int(e) for e in eos]
