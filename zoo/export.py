@@ -111,7 +111,9 @@ def lower(settings: ExportSettings, plan):
             constant_methods=plan.constant_methods or None,
         )
         passes = [InitializedMutableBufferPass(plan.initialized_buffers)] if plan.initialized_buffers else []
-        return edge.to_executorch(ExecutorchBackendConfig(passes=passes))
+        # quant fusion turns torchao's dequantize_affine + embedding into the runtime's
+        # quantized_decomposed kernels (there is no out variant of dequantize_affine)
+        return edge.to_executorch(ExecutorchBackendConfig(passes=passes, do_quant_fusion_and_const_prop=True))
     except Exception as e:  # noqa: BLE001
         raise ExportModelError(f"lowering {name} with recipe {settings.recipe!r} failed: {_first_line(e)}") from e
 
@@ -212,7 +214,10 @@ def export(settings: ExportSettings, pte_path: str, manifest_path: str = None, t
 
     started = time.monotonic()
     dtype = _torch_dtype(settings.dtype)
-    registry.RECIPES.get(settings.recipe)  # fail on a bad name before any loading
+    # fail on a bad name before any loading
+    if settings.task:
+        registry.TASKS.get(settings.task)
+    registry.RECIPES.get(settings.recipe)
     if settings.qlinear:
         quantize.QLINEAR.get(settings.qlinear)
     if settings.qembedding:

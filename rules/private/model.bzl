@@ -164,7 +164,7 @@ def _zoo_tokenizer_impl(ctx):
         mnemonic = "TrainTokenizer",
         progress_message = "Training tokenizer {}".format(ctx.label),
     )
-    return [DefaultInfo(files = depset([out]))]
+    return [DefaultInfo(files = depset([out]), runfiles = ctx.runfiles(files = [out]))]
 
 zoo_tokenizer = rule(
     implementation = _zoo_tokenizer_impl,

@@ -1,0 +1,71 @@
+"""Shared helpers of the zoo tests: locating built programs and running them in Python."""
+import json
+import os
+
+import torch
+
+
+def runfile(path: str) -> str:
+    """Path of a data dependency from the test's working directory (the main repo's runfiles)."""
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"{path} is not in the test's runfiles; add it to data")
+    return path
+
+
+def load_manifest(stem: str) -> dict:
+    with open(runfile(stem + ".json"), encoding="utf-8") as f:
+        return json.load(f)
+
+
+class LoadedProgram:
+    """An ExecuTorch program and its methods. The methods must not outlive the program, so
+    this object keeps both (and the bytes) alive together."""
+
+    def __init__(self, path: str):
+        import executorch.kernels.quantized  # noqa: F401  (registers quantized_decomposed kernels)
+        from executorch.runtime import Runtime
+
+        with open(runfile(path), "rb") as f:
+            self.data = f.read()
+        self.program = Runtime.get().load_program(self.data)
+        self._methods = {}
+
+    def method(self, name: str = "forward"):
+        if name not in self._methods:
+            self._methods[name] = self.program.load_method(name)
+        return self._methods[name]
+
+    def run(self, inputs, name: str = "forward"):
+        return self.method(name).execute(list(inputs))
+
+
+def eager_greedy(model, prompt_ids, steps):
+    """Greedy tokens and first-step logits of the eager model, recomputing the whole sequence."""
+    ids = list(prompt_ids)
+    first_logits = None
+    with torch.no_grad():
+        for _ in range(steps):
+            logits = model(torch.tensor([ids])).logits[0]
+            if first_logits is None:
+                first_logits = logits
+            ids.append(int(logits[-1].argmax()))
+    return ids[len(prompt_ids):], first_logits
+
+
+def pte_greedy(program, prompt_ids, steps, parallel_prefill):
+    """Greedy tokens and prefill logits of a text-generation program (ExecuTorch's calling convention)."""
+    if parallel_prefill:
+        logits = program.run([torch.tensor([prompt_ids]), torch.arange(len(prompt_ids))])[0][0]
+        prefill_logits = logits
+    else:
+        rows = []
+        for pos, token in enumerate(prompt_ids):
+            rows.append(program.run([torch.tensor([[token]]), torch.tensor([pos])])[0][0, -1])
+        prefill_logits = torch.stack(rows)
+    tokens = [int(prefill_logits[-1].argmax())]
+    pos = len(prompt_ids)
+    while len(tokens) < steps:
+        out = program.run([torch.tensor([[tokens[-1]]]), torch.tensor([pos])])[0]
+        tokens.append(int(out[0, -1].argmax()))
+        pos += 1
+    return tokens, prefill_logits

@@ -1,0 +1,104 @@
+"""Bad input to the exporter: one clear line on stderr, a non-zero exit, and no output file."""
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.zoo.helpers import runfile
+
+LLAMA = "zoo/configs/llama.json"
+
+
+def run_export(tmp_path, *args, timeout=300):
+    out = tmp_path / "out.pte"
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    proc = subprocess.run(
+        [sys.executable, "-m", "zoo.export", "--output", str(out), "--manifest", str(tmp_path / "out.json"), *args],
+        capture_output=True, text=True, env=env, timeout=timeout,
+    )
+    return proc, out
+
+
+def assert_one_line_error(proc, out, *fragments, code=2):
+    lines = [l for l in proc.stderr.splitlines() if l.strip()]
+    assert proc.returncode == code, proc.stderr
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("export: error: "), lines[0]
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+    assert "Traceback" not in proc.stderr
+    assert not out.exists()
+    assert not (out.parent / "out.json").exists()
+
+
+@pytest.mark.parametrize(
+    "flag,value,expected",
+    [
+        ("--task", "summarization", "unknown task 'summarization'; choose one of: fill-mask, image-classification"),
+        ("--recipe", "tpu", "unknown recipe 'tpu'; choose one of: portable, xnnpack"),
+        ("--qlinear", "3bit", "unknown qlinear scheme '3bit'; choose one of: 4w, 8da4w, 8da8w, 8w"),
+        ("--qembedding", "2w", "unknown qembedding scheme '2w'; choose one of: 4w, 8w"),
+        ("--dtype", "float8", "unknown dtype 'float8'; choose one of: float32, float16, bfloat16"),
+    ],
+)
+def test_unknown_names_list_the_choices(tmp_path, flag, value, expected):
+    proc, out = run_export(tmp_path, "--zoo_config", runfile(LLAMA), flag, value)
+    assert_one_line_error(proc, out, expected)
+
+
+def test_two_sources(tmp_path):
+    proc, out = run_export(tmp_path, "--zoo_config", runfile(LLAMA), "--gguf", "x.gguf")
+    assert_one_line_error(proc, out, "exactly one model source", "got zoo, gguf")
+
+
+def test_no_source(tmp_path):
+    proc, out = run_export(tmp_path)
+    assert_one_line_error(proc, out, "exactly one model source", "got none")
+
+
+def test_checkpoint_without_config(tmp_path):
+    ckpt = tmp_path / "ckpt"
+    ckpt.mkdir()
+    (ckpt / "model.safetensors").write_bytes(b"")
+    proc, out = run_export(tmp_path, "--checkpoint", str(ckpt))
+    assert_one_line_error(proc, out, "has no config.json")
+
+
+def test_factory_that_raises(tmp_path):
+    proc, out = run_export(tmp_path, "--module", "tests.zoo.bad_modules:raising_factory")
+    assert_one_line_error(proc, out, "factory tests.zoo.bad_modules:raising_factory raised RuntimeError: weights missing")
+
+
+def test_factory_that_does_not_exist(tmp_path):
+    proc, out = run_export(tmp_path, "--module", "tests.zoo.bad_modules:no_such_factory")
+    assert_one_line_error(proc, out, "has no function 'no_such_factory'")
+
+
+def test_untraceable_model_names_the_model_and_the_first_error(tmp_path):
+    proc, out = run_export(tmp_path, "--module", "tests.zoo.bad_modules:untraceable", "--source_label", "//app:branchy",
+                           "--recipe", "portable")
+    assert_one_line_error(proc, out, "torch.export cannot trace //app:branchy", "--verbose", code=1)
+
+
+def test_verbose_shows_the_traceback(tmp_path):
+    proc, out = run_export(tmp_path, "--module", "tests.zoo.bad_modules:untraceable", "--recipe", "portable", "--verbose")
+    assert proc.returncode == 1
+    assert "Traceback" in proc.stderr
+    assert not out.exists()
+
+
+def test_interrupted_export_leaves_no_pte(tmp_path):
+    out = tmp_path / "out.pte"
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "zoo.export", "--zoo_config", runfile(LLAMA), "--recipe", "portable", "--output", str(out)],
+        env=env, stderr=subprocess.DEVNULL,
+    )
+    time.sleep(6)  # past imports, inside loading/lowering
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not out.exists()
+    assert not [p for p in tmp_path.iterdir() if p.suffix == ".pte"]
