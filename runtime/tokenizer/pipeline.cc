@@ -1,0 +1,645 @@
+#include "runtime/tokenizer/pipeline.h"
+
+#include <algorithm>
+#include <array>
+#include <utility>
+
+#include "runtime/tokenizer/unicode.h"
+#include "runtime/tokenizer/utf8.h"
+
+namespace rules_executorch {
+namespace tokenizer_internal {
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// Reading the configuration.
+
+std::string TypeOf(const JsonValue& json) {
+  const JsonValue* type = json.Find("type");
+  return type != nullptr && type->is_string() ? type->string_value() : std::string();
+}
+
+bool RequireObject(const JsonValue& json, const std::string& where, std::string* error) {
+  if (json.is_object()) return true;
+  *error = where + " must be an object, got " + JsonTypeName(json.type());
+  return false;
+}
+
+bool Unsupported(const std::string& where, const std::string& type, const std::string& supported,
+                 std::string* error) {
+  if (type.empty()) {
+    *error = where + " has no \"type\"";
+  } else {
+    *error = where + ": " + JsonQuote(type) + " is not supported (supported: " + supported + ")";
+  }
+  return false;
+}
+
+// The members of a Sequence, as an array.
+const JsonValue::Array* SequenceMembers(const JsonValue& json, const char* key, const std::string& where,
+                                        std::string* error) {
+  const JsonValue* members = json.Find(key);
+  if (members == nullptr || !members->is_array()) {
+    *error = where + "." + key + " must be an array";
+    return nullptr;
+  }
+  return &members->array_items();
+}
+
+// The pattern of Split and Replace: {"String": literal} or {"Regex": source}, exactly one set.
+bool ReadStringPattern(const JsonValue& json, const std::string& where, std::optional<std::string>* literal,
+                       std::optional<std::string>* regex, std::string* error) {
+  const JsonValue* pattern = json.Find("pattern");
+  if (pattern == nullptr || !pattern->is_object()) {
+    *error = where + ".pattern must be an object such as {\"String\": \" \"}";
+    return false;
+  }
+  if (!ReadStringMember(*pattern, "String", where + ".pattern", literal, error) ||
+      !ReadStringMember(*pattern, "Regex", where + ".pattern", regex, error)) {
+    return false;
+  }
+  if (literal->has_value() == regex->has_value()) {
+    *error = where + ".pattern must have exactly one of \"String\" and \"Regex\"";
+    return false;
+  }
+  if (*literal && (*literal)->empty()) {
+    *error = where + ".pattern.String must not be empty";
+    return false;
+  }
+  return true;
+}
+
+// A string of exactly one character.
+bool ReadCharMember(const JsonValue& json, const char* key, const std::string& where, char32_t* out,
+                    std::string* error) {
+  std::optional<std::string> text;
+  if (!ReadStringMember(json, key, where, &text, error)) return false;
+  if (!text) return true;
+  size_t pos = 0;
+  const char32_t c = text->empty() ? 0 : DecodeUtf8(*text, &pos);
+  if (text->empty() || pos != text->size()) {
+    *error = where + "." + key + " must be a single character";
+    return false;
+  }
+  *out = c;
+  return true;
+}
+
+bool ReadPrependScheme(const JsonValue& json, const std::string& where, PrependScheme* scheme,
+                       std::string* error) {
+  std::optional<std::string> name;
+  bool add_prefix_space = true;
+  if (!ReadStringMember(json, "prepend_scheme", where, &name, error) ||
+      !ReadBoolMember(json, "add_prefix_space", where, &add_prefix_space, error)) {
+    return false;
+  }
+  if (!name || *name == "always") {
+    *scheme = PrependScheme::kAlways;
+  } else if (*name == "first") {
+    *scheme = PrependScheme::kFirst;
+  } else if (*name == "never") {
+    *scheme = PrependScheme::kNever;
+  } else {
+    *error = where + ".prepend_scheme must be \"always\", \"first\" or \"never\", got " + JsonQuote(*name);
+    return false;
+  }
+  // The legacy add_prefix_space = false means "never".
+  if (!add_prefix_space) {
+    if (name && *scheme != PrependScheme::kNever) {
+      *error = where + ".add_prefix_space is false but prepend_scheme is " + JsonQuote(*name);
+      return false;
+    }
+    *scheme = PrependScheme::kNever;
+  }
+  return true;
+}
+
+bool ParseSplitBehavior(const JsonValue& json, const std::string& where, SplitBehavior* behavior,
+                        std::string* error) {
+  std::optional<std::string> name;
+  if (!ReadStringMember(json, "behavior", where, &name, error)) return false;
+  static const std::array<std::pair<const char*, SplitBehavior>, 5> kBehaviors = {{
+      {"Removed", SplitBehavior::kRemoved},
+      {"Isolated", SplitBehavior::kIsolated},
+      {"MergedWithPrevious", SplitBehavior::kMergedWithPrevious},
+      {"MergedWithNext", SplitBehavior::kMergedWithNext},
+      {"Contiguous", SplitBehavior::kContiguous},
+  }};
+  for (const auto& [behavior_name, value] : kBehaviors) {
+    if (name && *name == behavior_name) {
+      *behavior = value;
+      return true;
+    }
+  }
+  *error = where + ".behavior must be one of Removed, Isolated, MergedWithPrevious, MergedWithNext, Contiguous";
+  return false;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Splitting, as tokenizers' NormalizedString::split.
+
+struct Segment {
+  size_t start;
+  size_t end;
+  bool is_match;
+};
+
+// The matches plus the gaps between them, covering the whole text.
+std::vector<Segment> WithGaps(const std::vector<std::pair<size_t, size_t>>& matches, size_t text_size) {
+  std::vector<Segment> segments;
+  size_t previous_end = 0;
+  for (const auto& [start, end] : matches) {
+    if (start > previous_end) segments.push_back(Segment{previous_end, start, false});
+    segments.push_back(Segment{start, end, true});
+    previous_end = end;
+  }
+  if (previous_end < text_size) segments.push_back(Segment{previous_end, text_size, false});
+  return segments;
+}
+
+// One match per character for which `predicate` holds.
+template <typename Predicate>
+std::vector<std::pair<size_t, size_t>> CharMatches(std::string_view text, Predicate predicate) {
+  std::vector<std::pair<size_t, size_t>> matches;
+  for (size_t pos = 0; pos < text.size();) {
+    const size_t start = pos;
+    if (predicate(DecodeUtf8(text, &pos))) matches.emplace_back(start, pos);
+  }
+  return matches;
+}
+
+std::vector<std::pair<size_t, size_t>> LiteralMatches(std::string_view text, std::string_view literal) {
+  std::vector<std::pair<size_t, size_t>> matches;
+  for (size_t pos = text.find(literal); pos != std::string_view::npos; pos = text.find(literal, pos)) {
+    matches.emplace_back(pos, pos + literal.size());
+    pos += literal.size();
+  }
+  return matches;
+}
+
+// The byte ranges to keep, by delimiter behaviour.
+std::vector<std::pair<size_t, size_t>> ApplyBehavior(const std::vector<Segment>& segments, SplitBehavior behavior) {
+  std::vector<std::pair<size_t, size_t>> kept;
+  bool previous_match = false;
+  switch (behavior) {
+    case SplitBehavior::kRemoved:
+      for (const Segment& s : segments) {
+        if (!s.is_match) kept.emplace_back(s.start, s.end);
+      }
+      break;
+    case SplitBehavior::kIsolated:
+      for (const Segment& s : segments) kept.emplace_back(s.start, s.end);
+      break;
+    case SplitBehavior::kContiguous:
+      for (const Segment& s : segments) {
+        if (s.is_match == previous_match && !kept.empty()) {
+          kept.back().second = s.end;
+        } else {
+          kept.emplace_back(s.start, s.end);
+        }
+        previous_match = s.is_match;
+      }
+      break;
+    case SplitBehavior::kMergedWithPrevious:
+      for (const Segment& s : segments) {
+        if (s.is_match && !previous_match && !kept.empty()) {
+          kept.back().second = s.end;
+        } else {
+          kept.emplace_back(s.start, s.end);
+        }
+        previous_match = s.is_match;
+      }
+      break;
+    case SplitBehavior::kMergedWithNext:
+      for (auto it = segments.rbegin(); it != segments.rend(); ++it) {
+        if (it->is_match && !previous_match && !kept.empty()) {
+          kept.back().first = it->start;
+        } else {
+          kept.emplace_back(it->start, it->end);
+        }
+        previous_match = it->is_match;
+      }
+      std::reverse(kept.begin(), kept.end());
+      break;
+  }
+  return kept;
+}
+
+void AppendSplit(const Piece& piece, const std::vector<std::pair<size_t, size_t>>& matches, SplitBehavior behavior,
+                 bool invert, std::vector<Piece>* out) {
+  std::vector<Segment> segments = WithGaps(matches, piece.text.size());
+  if (invert) {
+    for (Segment& s : segments) s.is_match = !s.is_match;
+  }
+  for (const auto& [start, end] : ApplyBehavior(segments, behavior)) {
+    if (end > start) out->push_back(Piece{piece.text.substr(start, end - start), -1, piece.starts_input && start == 0});
+  }
+}
+
+// GPT-2's reversible map from bytes to printable characters.
+std::array<std::string, 256> MakeByteLevelAlphabet() {
+  std::array<std::string, 256> alphabet;
+  char32_t next_unprintable = 256;
+  for (int byte = 0; byte < 256; ++byte) {
+    const bool printable = (byte >= '!' && byte <= '~') || (byte >= 0xA1 && byte <= 0xAC) || byte >= 0xAE;
+    AppendUtf8(printable ? static_cast<char32_t>(byte) : next_unprintable++, &alphabet[byte]);
+  }
+  return alphabet;
+}
+
+const std::array<std::string, 256>& ByteLevelAlphabet() {
+  static const std::array<std::string, 256> alphabet = MakeByteLevelAlphabet();
+  return alphabet;
+}
+
+// The byte behind each character of the alphabet (all below U+0144), or -1.
+const std::array<int, 0x144>& ByteLevelInverse() {
+  static const std::array<int, 0x144> inverse = [] {
+    std::array<int, 0x144> table;
+    table.fill(-1);
+    for (int byte = 0; byte < 256; ++byte) {
+      size_t pos = 0;
+      table[DecodeUtf8(ByteLevelAlphabet()[byte], &pos)] = byte;
+    }
+    return table;
+  }();
+  return inverse;
+}
+
+std::string ReplaceAll(std::string_view text, std::string_view pattern, std::string_view content) {
+  std::string out;
+  size_t previous = 0;
+  for (const auto& [start, end] : LiteralMatches(text, pattern)) {
+    out.append(text.substr(previous, start - previous));
+    out.append(content);
+    previous = end;
+  }
+  out.append(text.substr(previous));
+  return out;
+}
+
+void PreTokenizeStep(const PreTokenizerStep& step, Piece piece, std::vector<Piece>* out) {
+  switch (step.kind) {
+    case PreTokenizerStep::Kind::kSplit: {
+      const auto matches = step.regex ? FindSplitPatternMatches(*step.regex, piece.text)
+                                      : LiteralMatches(piece.text, step.literal);
+      AppendSplit(piece, matches, step.behavior, step.invert, out);
+      return;
+    }
+    case PreTokenizerStep::Kind::kDigits:
+      AppendSplit(piece, CharMatches(piece.text, IsNumber),
+                  step.individual_digits ? SplitBehavior::kIsolated : SplitBehavior::kContiguous, false, out);
+      return;
+    case PreTokenizerStep::Kind::kMetaspace: {
+      piece.text = ReplaceAll(piece.text, " ", step.replacement_utf8);
+      const bool starts_with_replacement = piece.text.compare(0, step.replacement_utf8.size(), step.replacement_utf8) == 0;
+      const bool prepend = step.prepend_scheme == PrependScheme::kAlways ||
+                           (step.prepend_scheme == PrependScheme::kFirst && piece.starts_input);
+      if (prepend && !starts_with_replacement) piece.text.insert(0, step.replacement_utf8);
+      if (step.split) {
+        const char32_t replacement = step.replacement;
+        AppendSplit(piece, CharMatches(piece.text, [replacement](char32_t c) { return c == replacement; }),
+                    SplitBehavior::kMergedWithNext, false, out);
+      } else if (!piece.text.empty()) {
+        out->push_back(std::move(piece));
+      }
+      return;
+    }
+    case PreTokenizerStep::Kind::kByteLevel: {
+      if (step.add_prefix_space && piece.text[0] != ' ') piece.text.insert(0, " ");
+      const size_t first = out->size();
+      if (step.use_regex) {
+        AppendSplit(piece, FindSplitPatternMatches(SplitPattern::kGpt2, piece.text), SplitBehavior::kIsolated, false,
+                    out);
+      } else {
+        out->push_back(std::move(piece));
+      }
+      const auto& alphabet = ByteLevelAlphabet();
+      for (size_t i = first; i < out->size(); ++i) {
+        std::string mapped;
+        mapped.reserve((*out)[i].text.size() * 2);
+        for (char byte : (*out)[i].text) mapped += alphabet[static_cast<unsigned char>(byte)];
+        (*out)[i].text = std::move(mapped);
+      }
+      return;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decoding.
+
+// A "<0xNN>" token's byte, as tokenizers reads it with u8::from_str_radix (which also takes a
+// leading '+', so "<0x+A>" is byte 10).
+std::optional<uint8_t> ByteOfFallbackToken(std::string_view token) {
+  if (token.size() != 6 || token.substr(0, 3) != "<0x" || token[5] != '>') return std::nullopt;
+  const auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  const int high = hex(token[3]), low = hex(token[4]);
+  if (low < 0) return std::nullopt;
+  if (token[3] == '+') return static_cast<uint8_t>(low);
+  if (high < 0) return std::nullopt;
+  return static_cast<uint8_t>(high * 16 + low);
+}
+
+std::vector<std::string> DecodeStep(const DecoderStep& step, std::vector<std::string> tokens) {
+  switch (step.kind) {
+    case DecoderStep::Kind::kByteLevel: {
+      // Tokens made only of alphabet characters become their bytes; others stay as they are.
+      const auto& inverse = ByteLevelInverse();
+      std::string bytes;
+      for (const std::string& token : tokens) {
+        std::string token_bytes;
+        bool all_mapped = true;
+        for (size_t pos = 0; pos < token.size() && all_mapped;) {
+          const char32_t c = DecodeUtf8(token, &pos);
+          all_mapped = c < inverse.size() && inverse[c] >= 0;
+          if (all_mapped) token_bytes.push_back(static_cast<char>(inverse[c]));
+        }
+        bytes += all_mapped ? token_bytes : token;
+      }
+      return {Utf8Lossy(bytes)};
+    }
+    case DecoderStep::Kind::kByteFallback: {
+      // Runs of byte tokens become their text, or one U+FFFD per byte if not valid UTF-8.
+      std::vector<std::string> out;
+      std::string pending_bytes;
+      const auto flush = [&] {
+        if (pending_bytes.empty()) return;
+        if (IsValidUtf8(pending_bytes)) {
+          out.push_back(pending_bytes);
+        } else {
+          for (size_t i = 0; i < pending_bytes.size(); ++i) out.emplace_back("\xEF\xBF\xBD");
+        }
+        pending_bytes.clear();
+      };
+      for (std::string& token : tokens) {
+        if (const std::optional<uint8_t> byte = ByteOfFallbackToken(token)) {
+          pending_bytes.push_back(static_cast<char>(*byte));
+        } else {
+          flush();
+          out.push_back(std::move(token));
+        }
+      }
+      flush();
+      return out;
+    }
+    case DecoderStep::Kind::kFuse: {
+      std::string fused;
+      for (const std::string& token : tokens) fused += token;
+      return {fused};
+    }
+    case DecoderStep::Kind::kStrip: {
+      // Up to strip_start leading and strip_stop trailing strip_chars, per token.
+      for (std::string& token : tokens) {
+        std::vector<std::pair<size_t, char32_t>> chars;  // byte offset, code point
+        for (size_t pos = 0; pos < token.size();) {
+          const size_t start = pos;
+          chars.emplace_back(start, DecodeUtf8(token, &pos));
+        }
+        size_t first = 0;
+        while (first < chars.size() && first < step.strip_start && chars[first].second == step.strip_char) ++first;
+        size_t last = chars.size();
+        while (last > first && chars.size() - last < step.strip_stop && chars[last - 1].second == step.strip_char) {
+          --last;
+        }
+        const size_t begin_byte = first < chars.size() ? chars[first].first : token.size();
+        const size_t end_byte = last < chars.size() ? chars[last].first : token.size();
+        token = token.substr(begin_byte, end_byte - begin_byte);
+      }
+      return tokens;
+    }
+    case DecoderStep::Kind::kReplace:
+      for (std::string& token : tokens) token = ReplaceAll(token, step.pattern, step.content);
+      return tokens;
+    case DecoderStep::Kind::kMetaspace: {
+      // The replacement character becomes a space, except in the first token (where it was
+      // prepended) unless nothing is ever prepended.
+      for (size_t i = 0; i < tokens.size(); ++i) {
+        std::string decoded;
+        const bool drop = i == 0 && step.prepend_scheme != PrependScheme::kNever;
+        for (size_t pos = 0; pos < tokens[i].size();) {
+          const size_t start = pos;
+          const char32_t c = DecodeUtf8(tokens[i], &pos);
+          if (c != step.replacement) {
+            decoded.append(tokens[i], start, pos - start);
+          } else if (!drop) {
+            decoded.push_back(' ');
+          }
+        }
+        tokens[i] = std::move(decoded);
+      }
+      return tokens;
+    }
+  }
+  return tokens;
+}
+
+}  // namespace
+
+bool ParseNormalizer(const JsonValue& json, const std::string& where, std::vector<NormalizerStep>* steps,
+                     std::string* error) {
+  if (!RequireObject(json, where, error)) return false;
+  const std::string type = TypeOf(json);
+  if (type == "Sequence") {
+    const JsonValue::Array* members = SequenceMembers(json, "normalizers", where, error);
+    if (members == nullptr) return false;
+    for (size_t i = 0; i < members->size(); ++i) {
+      if (!ParseNormalizer((*members)[i], where + ".normalizers[" + std::to_string(i) + "]", steps, error)) {
+        return false;
+      }
+    }
+    return true;
+  }
+  if (type == "Prepend") {
+    std::optional<std::string> prepend;
+    if (!ReadStringMember(json, "prepend", where, &prepend, error)) return false;
+    if (!prepend) {
+      *error = where + ".prepend must be a string";
+      return false;
+    }
+    steps->push_back(NormalizerStep{NormalizerStep::Kind::kPrepend, "", *prepend});
+    return true;
+  }
+  if (type == "Replace") {
+    std::optional<std::string> literal, regex, content;
+    if (!ReadStringPattern(json, where, &literal, &regex, error)) return false;
+    if (regex) {
+      *error = where + ": Replace with a Regex pattern is not supported (only String patterns)";
+      return false;
+    }
+    if (!ReadStringMember(json, "content", where, &content, error)) return false;
+    if (!content) {
+      *error = where + ".content must be a string";
+      return false;
+    }
+    steps->push_back(NormalizerStep{NormalizerStep::Kind::kReplace, *literal, *content});
+    return true;
+  }
+  if (type == "NFC") {
+    steps->push_back(NormalizerStep{NormalizerStep::Kind::kNfc, "", ""});
+    return true;
+  }
+  return Unsupported(where, type, "Sequence, Prepend, Replace, NFC", error);
+}
+
+bool ParsePreTokenizer(const JsonValue& json, const std::string& where, std::vector<PreTokenizerStep>* steps,
+                       std::string* error) {
+  if (!RequireObject(json, where, error)) return false;
+  const std::string type = TypeOf(json);
+  if (type == "Sequence") {
+    const JsonValue::Array* members = SequenceMembers(json, "pretokenizers", where, error);
+    if (members == nullptr) return false;
+    for (size_t i = 0; i < members->size(); ++i) {
+      if (!ParsePreTokenizer((*members)[i], where + ".pretokenizers[" + std::to_string(i) + "]", steps, error)) {
+        return false;
+      }
+    }
+    return true;
+  }
+  PreTokenizerStep step;
+  if (type == "Split") {
+    step.kind = PreTokenizerStep::Kind::kSplit;
+    std::optional<std::string> literal, regex;
+    if (!ReadStringPattern(json, where, &literal, &regex, error) ||
+        !ParseSplitBehavior(json, where, &step.behavior, error) ||
+        !ReadBoolMember(json, "invert", where, &step.invert, error)) {
+      return false;
+    }
+    if (regex) {
+      step.regex = RecognizeSplitPattern(*regex);
+      if (!step.regex) {
+        *error = where + ": Split regex " + JsonQuote(*regex) +
+                 " is not supported (supported: the GPT-2, Llama 3 and Qwen2 patterns, or a String pattern)";
+        return false;
+      }
+    } else {
+      step.literal = *literal;
+    }
+  } else if (type == "ByteLevel") {
+    step.kind = PreTokenizerStep::Kind::kByteLevel;
+    step.add_prefix_space = true;  // tokenizers' defaults
+    step.use_regex = true;
+    if (!ReadBoolMember(json, "add_prefix_space", where, &step.add_prefix_space, error) ||
+        !ReadBoolMember(json, "use_regex", where, &step.use_regex, error)) {
+      return false;
+    }
+  } else if (type == "Digits") {
+    step.kind = PreTokenizerStep::Kind::kDigits;
+    if (!ReadBoolMember(json, "individual_digits", where, &step.individual_digits, error)) return false;
+  } else if (type == "Metaspace") {
+    step.kind = PreTokenizerStep::Kind::kMetaspace;
+    step.replacement = 0x2581;  // ▁
+    if (!ReadCharMember(json, "replacement", where, &step.replacement, error) ||
+        !ReadPrependScheme(json, where, &step.prepend_scheme, error) ||
+        !ReadBoolMember(json, "split", where, &step.split, error)) {
+      return false;
+    }
+    AppendUtf8(step.replacement, &step.replacement_utf8);
+  } else {
+    return Unsupported(where, type, "Sequence, Split, ByteLevel, Digits, Metaspace", error);
+  }
+  steps->push_back(std::move(step));
+  return true;
+}
+
+bool ParseDecoder(const JsonValue& json, const std::string& where, std::vector<DecoderStep>* steps,
+                  std::string* error) {
+  if (!RequireObject(json, where, error)) return false;
+  const std::string type = TypeOf(json);
+  if (type == "Sequence") {
+    const JsonValue::Array* members = SequenceMembers(json, "decoders", where, error);
+    if (members == nullptr) return false;
+    for (size_t i = 0; i < members->size(); ++i) {
+      if (!ParseDecoder((*members)[i], where + ".decoders[" + std::to_string(i) + "]", steps, error)) return false;
+    }
+    return true;
+  }
+  DecoderStep step;
+  if (type == "ByteLevel") {
+    step.kind = DecoderStep::Kind::kByteLevel;
+  } else if (type == "ByteFallback") {
+    step.kind = DecoderStep::Kind::kByteFallback;
+  } else if (type == "Fuse") {
+    step.kind = DecoderStep::Kind::kFuse;
+  } else if (type == "Strip") {
+    step.kind = DecoderStep::Kind::kStrip;
+    if (!ReadCharMember(json, "content", where, &step.strip_char, error) ||
+        !ReadSizeMember(json, "start", where, &step.strip_start, error) ||
+        !ReadSizeMember(json, "stop", where, &step.strip_stop, error)) {
+      return false;
+    }
+  } else if (type == "Replace") {
+    step.kind = DecoderStep::Kind::kReplace;
+    std::optional<std::string> literal, regex, content;
+    if (!ReadStringPattern(json, where, &literal, &regex, error)) return false;
+    if (regex) {
+      *error = where + ": Replace with a Regex pattern is not supported (only String patterns)";
+      return false;
+    }
+    if (!ReadStringMember(json, "content", where, &content, error)) return false;
+    if (!content) {
+      *error = where + ".content must be a string";
+      return false;
+    }
+    step.pattern = *literal;
+    step.content = *content;
+  } else if (type == "Metaspace") {
+    step.kind = DecoderStep::Kind::kMetaspace;
+    step.replacement = 0x2581;  // ▁
+    if (!ReadCharMember(json, "replacement", where, &step.replacement, error) ||
+        !ReadPrependScheme(json, where, &step.prepend_scheme, error)) {
+      return false;
+    }
+  } else {
+    return Unsupported(where, type, "Sequence, ByteLevel, ByteFallback, Fuse, Strip, Replace, Metaspace", error);
+  }
+  steps->push_back(std::move(step));
+  return true;
+}
+
+std::string Normalize(const std::vector<NormalizerStep>& steps, std::string text) {
+  for (const NormalizerStep& step : steps) {
+    switch (step.kind) {
+      case NormalizerStep::Kind::kPrepend:
+        if (!text.empty()) text.insert(0, step.content);
+        break;
+      case NormalizerStep::Kind::kReplace:
+        text = ReplaceAll(text, step.pattern, step.content);
+        break;
+      case NormalizerStep::Kind::kNfc:
+        text = NormalizeNfc(text);
+        break;
+    }
+  }
+  return text;
+}
+
+void PreTokenize(const std::vector<PreTokenizerStep>& steps, std::vector<Piece>* pieces) {
+  for (const PreTokenizerStep& step : steps) {
+    std::vector<Piece> next;
+    next.reserve(pieces->size());
+    for (Piece& piece : *pieces) {
+      if (piece.added_token_id >= 0) {
+        next.push_back(std::move(piece));
+      } else if (!piece.text.empty()) {
+        PreTokenizeStep(step, std::move(piece), &next);
+      }
+    }
+    *pieces = std::move(next);
+  }
+}
+
+std::string Decode(const std::vector<DecoderStep>& steps, std::vector<std::string> tokens) {
+  for (const DecoderStep& step : steps) tokens = DecodeStep(step, std::move(tokens));
+  std::string text;
+  for (const std::string& token : tokens) text += token;
+  return text;
+}
+
+}  // namespace tokenizer_internal
+}  // namespace rules_executorch

@@ -1,0 +1,171 @@
+#include "runtime/tokenizer/unicode.h"
+
+#include <algorithm>
+#include <array>
+#include <iterator>
+#include <vector>
+
+#include "runtime/tokenizer/utf8.h"
+
+namespace rules_executorch {
+namespace tokenizer_internal {
+namespace {
+
+struct CodePointRange {
+  char32_t first;
+  char32_t last;
+  uint8_t value;
+};
+
+struct Decomposition {
+  char32_t code_point;
+  uint16_t offset;  // into kDecompositionData
+  uint8_t length;
+};
+
+struct Composition {
+  char32_t first;
+  char32_t second;
+  char32_t composite;
+};
+
+#include "runtime/tokenizer/unicode_tables.inc"
+
+template <size_t N>
+uint8_t RangeValue(const CodePointRange (&ranges)[N], char32_t code_point) {
+  const auto* end = std::end(ranges);
+  const auto* it = std::upper_bound(std::begin(ranges), end, code_point,
+                                    [](char32_t cp, const CodePointRange& r) { return cp < r.first; });
+  if (it == std::begin(ranges)) return 0;
+  --it;
+  return code_point <= it->last ? it->value : 0;
+}
+
+std::array<uint8_t, 128> MakeAsciiClasses() {
+  std::array<uint8_t, 128> classes{};
+  for (char32_t c = 0; c < 128; ++c) classes[c] = RangeValue(kCharClassRanges, c);
+  return classes;
+}
+
+// Hangul syllables are composed and decomposed arithmetically (Unicode section 3.12).
+constexpr char32_t kHangulSBase = 0xAC00, kHangulLBase = 0x1100, kHangulVBase = 0x1161,
+                   kHangulTBase = 0x11A7;
+constexpr char32_t kHangulLCount = 19, kHangulVCount = 21, kHangulTCount = 28;
+constexpr char32_t kHangulNCount = kHangulVCount * kHangulTCount;
+constexpr char32_t kHangulSCount = kHangulLCount * kHangulNCount;
+
+uint8_t CombiningClass(char32_t c) { return c < kFirstNfcRelevant ? 0 : RangeValue(kCombiningClasses, c); }
+
+void AppendDecomposed(char32_t c, std::vector<char32_t>* out) {
+  if (c >= kHangulSBase && c < kHangulSBase + kHangulSCount) {
+    const char32_t s_index = c - kHangulSBase;
+    out->push_back(kHangulLBase + s_index / kHangulNCount);
+    out->push_back(kHangulVBase + (s_index % kHangulNCount) / kHangulTCount);
+    if (s_index % kHangulTCount != 0) out->push_back(kHangulTBase + s_index % kHangulTCount);
+    return;
+  }
+  const auto* end = std::end(kDecompositions);
+  const auto* it = std::lower_bound(std::begin(kDecompositions), end, c,
+                                    [](const Decomposition& d, char32_t cp) { return d.code_point < cp; });
+  if (it != end && it->code_point == c) {
+    out->insert(out->end(), kDecompositionData + it->offset, kDecompositionData + it->offset + it->length);
+  } else {
+    out->push_back(c);
+  }
+}
+
+// The primary composite of a starter and a following character, or 0.
+char32_t Compose(char32_t first, char32_t second) {
+  if (first >= kHangulLBase && first < kHangulLBase + kHangulLCount && second >= kHangulVBase &&
+      second < kHangulVBase + kHangulVCount) {
+    return kHangulSBase + ((first - kHangulLBase) * kHangulVCount + (second - kHangulVBase)) * kHangulTCount;
+  }
+  if (first >= kHangulSBase && first < kHangulSBase + kHangulSCount && (first - kHangulSBase) % kHangulTCount == 0 &&
+      second > kHangulTBase && second < kHangulTBase + kHangulTCount) {
+    return first + (second - kHangulTBase);
+  }
+  const auto* end = std::end(kCompositions);
+  const auto* it = std::lower_bound(std::begin(kCompositions), end, std::make_pair(first, second),
+                                    [](const Composition& c, const std::pair<char32_t, char32_t>& key) {
+                                      return std::make_pair(c.first, c.second) < key;
+                                    });
+  return it != end && it->first == first && it->second == second ? it->composite : 0;
+}
+
+}  // namespace
+
+uint8_t CharClassOf(char32_t code_point) {
+  static const std::array<uint8_t, 128> ascii = MakeAsciiClasses();
+  if (code_point < 128) return ascii[code_point];
+  return RangeValue(kCharClassRanges, code_point);
+}
+
+std::string NormalizeNfc(std::string_view text) {
+  // Text made only of code points below kFirstNfcRelevant is already in NFC.
+  bool all_below_relevant = true;
+  for (size_t pos = 0; pos < text.size() && all_below_relevant;) {
+    if (static_cast<unsigned char>(text[pos]) < 0x80) {
+      ++pos;
+    } else {
+      all_below_relevant = DecodeUtf8(text, &pos) < kFirstNfcRelevant;
+    }
+  }
+  if (all_below_relevant) return std::string(text);
+
+  // Canonical decomposition.
+  std::vector<char32_t> code_points;
+  size_t pos = 0;
+  while (pos < text.size()) AppendDecomposed(DecodeUtf8(text, &pos), &code_points);
+
+  // Canonical ordering: a stable sort of each run of non-starters by combining class.
+  for (size_t i = 0; i < code_points.size();) {
+    if (CombiningClass(code_points[i]) == 0) {
+      ++i;
+      continue;
+    }
+    size_t run_end = i;
+    while (run_end < code_points.size() && CombiningClass(code_points[run_end]) != 0) ++run_end;
+    std::stable_sort(code_points.begin() + i, code_points.begin() + run_end,
+                     [](char32_t a, char32_t b) { return CombiningClass(a) < CombiningClass(b); });
+    i = run_end;
+  }
+
+  // Canonical composition: each character combines with the last starter unless blocked by an
+  // intervening character of the same or higher combining class (or any starter).
+  std::vector<char32_t> composed;
+  composed.reserve(code_points.size());
+  size_t starter_index = 0;
+  bool have_starter = false;
+  int last_class = -1;
+  for (char32_t c : code_points) {
+    const int combining_class = CombiningClass(c);
+    if (have_starter) {
+      const bool blocked = last_class != -1 && (last_class == 0 || last_class >= combining_class);
+      if (!blocked) {
+        const char32_t composite = Compose(composed[starter_index], c);
+        if (composite != 0) {
+          composed[starter_index] = composite;
+          continue;
+        }
+      }
+    }
+    if (combining_class == 0) {
+      starter_index = composed.size();
+      have_starter = true;
+      last_class = -1;
+    } else {
+      last_class = combining_class;
+    }
+    composed.push_back(c);
+  }
+
+  std::string out;
+  out.reserve(text.size());
+  for (char32_t c : composed) AppendUtf8(c, &out);
+  return out;
+}
+
+const char* UnicodeTablesVersion() { return kUnicodeVersion; }
+
+}  // namespace tokenizer_internal
+}  // namespace rules_executorch
