@@ -192,6 +192,22 @@ def _write_bytes(path, data: bytes):
             f.write(data)
 
 
+def _npz_bytes(arrays: dict) -> bytes:
+    """An .npz (numpy.load reads it) with fixed timestamps, so equal arrays give equal bytes."""
+    import io
+    import zipfile
+
+    import numpy as np
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
+        for name in sorted(arrays):
+            member = io.BytesIO()
+            np.lib.format.write_array(member, np.ascontiguousarray(arrays[name]), allow_pickle=False)
+            archive.writestr(zipfile.ZipInfo(name + ".npy", date_time=(1980, 1, 1, 0, 0, 0)), member.getvalue())
+    return buffer.getvalue()
+
+
 def _tokenizer_json(loaded) -> bytes:
     """tokenizer.json bytes of the source, or None when it has none."""
     if loaded.tokenizer_json:
@@ -208,7 +224,7 @@ def _tokenizer_json(loaded) -> bytes:
 
 
 def export(settings: ExportSettings, pte_path: str, manifest_path: str = None, tokenizer_path: str = None,
-           report: bool = False) -> dict:
+           report: bool = False, reference_path: str = None) -> dict:
     """Runs one export and writes its outputs. Returns the manifest. `report` prints a one-line summary."""
     import torch
 
@@ -235,7 +251,7 @@ def export(settings: ExportSettings, pte_path: str, manifest_path: str = None, t
 
     program_manager = lower(settings, plan)
     pte = program_manager.buffer
-    tokenizer = _tokenizer_json(loaded) if tokenizer_path else None
+    tokenizer = _tokenizer_json(loaded) if (tokenizer_path or reference_path) else None
     if tokenizer_path and tokenizer is None:
         raise ExportError(f"{settings.source.label or settings.source.path} has no tokenizer.json to emit; drop the tokenizer output")
 
@@ -250,7 +266,13 @@ def export(settings: ExportSettings, pte_path: str, manifest_path: str = None, t
         "tokenizer": {"sha256": hashlib.sha256(tokenizer).hexdigest()} if tokenizer else None,
         "versions": _versions(),
     }
+    reference = None
+    if reference_path:
+        # after lowering: running the eager model must not change the state that was exported
+        reference = _npz_bytes(task.reference(model, loaded, settings, plan, tokenizer))
     _write_bytes(pte_path, pte)
+    if reference_path:
+        _write_bytes(reference_path, reference)
     if tokenizer_path:
         _write_bytes(tokenizer_path, tokenizer)
     if manifest_path:
@@ -296,6 +318,7 @@ def parse_args(argv):
     p.add_argument("--output", "-o", required=True, help="the .pte to write")
     p.add_argument("--manifest", help="the manifest .json to write")
     p.add_argument("--tokenizer_out", help="where to write the model's tokenizer.json")
+    p.add_argument("--reference", help="where to write eager reference inputs/outputs (.npz) for runner tests")
     p.add_argument("--verbose", action="store_true", help="full tracebacks and library warnings")
     p.add_argument("--quiet", action="store_true", help="print nothing on success")
     args = p.parse_args(argv)
@@ -342,7 +365,8 @@ def main(argv=None) -> int:
     try:
         args, settings = parse_args(argv)
         # Silent on success inside a build action (Bazel shows any output of an action).
-        export(settings, args.output, args.manifest, args.tokenizer_out, report=not args.quiet)
+        export(settings, args.output, args.manifest, args.tokenizer_out, report=not args.quiet,
+               reference_path=args.reference)
         return 0
     except ExportError as e:
         if verbose:

@@ -66,6 +66,7 @@ def _executorch_model_impl(ctx):
 
     pte = ctx.actions.declare_file(ctx.label.name + ".pte")
     manifest = ctx.actions.declare_file(ctx.label.name + ".json")
+    reference = ctx.actions.declare_file(ctx.label.name + ".reference.npz")
     outputs = [pte, manifest]
     tokenizer = None
     if has_tokenizer and task in ("", "text-generation", "fill-mask"):
@@ -87,6 +88,7 @@ def _executorch_model_impl(ctx):
     args.add("--dynamic_shapes", "true" if ctx.attr.dynamic_shapes else "false")
     args.add("--output", pte)
     args.add("--manifest", manifest)
+    args.add("--reference", reference)
     args.add("--verbose" if ctx.attr.verbose else "--quiet")
 
     run_python(
@@ -94,22 +96,24 @@ def _executorch_model_impl(ctx):
         module = "zoo.export",
         arguments = [args],
         inputs = inputs,
-        outputs = outputs,
+        outputs = outputs + [reference],
         libraries = libraries,
         mnemonic = "ExecuTorchExport",
         progress_message = "Exporting {} to ExecuTorch ({})".format(ctx.label, ctx.attr.recipe),
     )
     return [
-        DefaultInfo(files = depset(outputs), runfiles = ctx.runfiles(files = outputs)),
+        DefaultInfo(files = depset(outputs), runfiles = ctx.runfiles(files = outputs + [reference])),
         ExecuTorchModelInfo(
             pte = pte,
             manifest = manifest,
             tokenizer = tokenizer,
+            reference = reference,
             task = task,
             recipe = ctx.attr.recipe,
+            quantized = bool(ctx.attr.qlinear or ctx.attr.qembedding) or ctx.attr.dtype != "float32",
             label = ctx.label,
         ),
-        OutputGroupInfo(pte = depset([pte]), manifest = depset([manifest])),
+        OutputGroupInfo(pte = depset([pte]), manifest = depset([manifest]), reference = depset([reference])),
     ]
 
 executorch_model = rule(

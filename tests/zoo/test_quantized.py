@@ -13,10 +13,10 @@ def test_8da4w_llama_runs_and_tracks_fp32():
     assert q["pte"]["size_bytes"] < fp32["pte"]["size_bytes"]
     assert q["methods"]["forward"]["inputs"] == fp32["methods"]["forward"]["inputs"]
 
-    prompt = [0, 461, 416, 261, 465]
+    prompt = [0, 461, 416, 261, 465]  # <|bos|>Once upon a time
     _, fp32_logits = pte_greedy(LoadedProgram("zoo/llama_pte.pte"), prompt, 1, True)
     _, q_logits = pte_greedy(LoadedProgram("zoo/llama_8da4w_pte.pte"), prompt, 1, True)
-    agreement = (fp32_logits.argmax(-1) == q_logits.argmax(-1)).float().mean().item()
     cosine = torch.nn.functional.cosine_similarity(fp32_logits, q_logits, dim=-1).min().item()
-    assert cosine > 0.9, cosine
-    assert agreement >= 0.6, agreement
+    relative = ((fp32_logits - q_logits).abs().max() / (fp32_logits.max() - fp32_logits.min())).item()
+    assert cosine > 0.9, cosine  # 4-bit weights of a 64-wide random model: coarse, but close
+    assert relative < 0.25, relative  # a broken packing or scale gives cosine ~0 and relative ~1

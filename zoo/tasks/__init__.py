@@ -25,6 +25,19 @@ class ExportPlan:
     initialized_buffers: List[str] = dataclasses.field(default_factory=list)
 
 
+def eager_outputs(plan: ExportPlan) -> Dict[str, Any]:
+    """Reference for programs that map tensors to tensors: the example inputs and the eager
+    module's outputs on them (input_0.., output_0..)."""
+    with torch.no_grad():
+        outputs = plan.module(*plan.example_args, **plan.example_kwargs)
+    if isinstance(outputs, torch.Tensor):
+        outputs = (outputs,)
+    inputs = list(plan.example_args) + list(plan.example_kwargs.values())
+    ref = {f"input_{i}": t.detach().numpy() for i, t in enumerate(inputs)}
+    ref.update({f"output_{i}": t.detach().float().numpy() for i, t in enumerate(outputs)})
+    return ref
+
+
 def _import_all():
     for info in pkgutil.iter_modules(__path__):
         importlib.import_module(f"{__name__}.{info.name}")

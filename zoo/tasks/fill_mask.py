@@ -6,7 +6,7 @@ import torch
 
 from zoo import sources
 from zoo.registry import TASKS
-from zoo.tasks import ExportPlan
+from zoo.tasks import ExportPlan, eager_outputs
 
 
 class _MaskedLM(torch.nn.Module):
@@ -29,10 +29,15 @@ class FillMask:
         return sources.load_pretrained(loaded, transformers.AutoModelForMaskedLM)
 
     @staticmethod
+    def reference(model, loaded, settings, plan, tokenizer_json):
+        return eager_outputs(plan)
+
+    @staticmethod
     def plan(model, loaded, settings) -> ExportPlan:
         max_len = min(settings.max_seq_len, getattr(model.config, "max_position_embeddings", settings.max_seq_len))
         n = min(8, max_len)
-        example = (torch.ones((1, n), dtype=torch.long), torch.ones((1, n), dtype=torch.long))
+        ids = torch.arange(n, dtype=torch.long).remainder(model.config.vocab_size).unsqueeze(0)
+        example = (ids, torch.ones((1, n), dtype=torch.long))
         dynamic = None
         if settings.dynamic_shapes:
             seq = torch.export.Dim("seq_len", min=2, max=max_len)

@@ -6,7 +6,7 @@ import torch
 
 from zoo import sources
 from zoo.registry import TASKS
-from zoo.tasks import ExportPlan
+from zoo.tasks import ExportPlan, eager_outputs
 
 
 class _ImageClassifier(torch.nn.Module):
@@ -29,10 +29,15 @@ class ImageClassification:
         return sources.load_pretrained(loaded, transformers.AutoModelForImageClassification)
 
     @staticmethod
+    def reference(model, loaded, settings, plan, tokenizer_json):
+        return eager_outputs(plan)
+
+    @staticmethod
     def plan(model, loaded, settings) -> ExportPlan:
         config = model.config
         size = config.image_size
-        example = (torch.zeros((1, config.num_channels, size, size), dtype=torch.float32),)
+        generator = torch.Generator().manual_seed(0)
+        example = (torch.rand((1, config.num_channels, size, size), generator=generator),)
         return ExportPlan(
             module=_ImageClassifier(model),
             example_args=example,

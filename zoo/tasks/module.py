@@ -4,7 +4,7 @@ The program's forward takes exactly the example inputs; shapes are static.
 """
 from zoo.errors import ExportError
 from zoo.registry import TASKS
-from zoo.tasks import ExportPlan
+from zoo.tasks import ExportPlan, eager_outputs
 
 
 @TASKS.register("module")
@@ -16,6 +16,10 @@ class Module:
         if loaded.model is None or loaded.example_inputs is None:
             raise ExportError("task 'module' needs a `module` source (a factory returning (torch.nn.Module, example_inputs))")
         return loaded.model
+
+    @staticmethod
+    def reference(model, loaded, settings, plan, tokenizer_json):
+        return eager_outputs(plan)
 
     @staticmethod
     def plan(model, loaded, settings) -> ExportPlan:

@@ -25,6 +25,10 @@ class TextGeneration:
         return model
 
     @staticmethod
+    def reference(model, loaded, settings, plan, tokenizer_json):
+        return reference(model, loaded, settings, plan, tokenizer_json)
+
+    @staticmethod
     def plan(model, loaded, settings) -> ExportPlan:
         import transformers
         from transformers.integrations.executorch import TorchExportableModuleForDecoderOnlyLM
@@ -70,6 +74,41 @@ class TextGeneration:
             },
             initialized_buffers=["key_cache", "value_cache", "cumulative_length"],
         )
+
+
+REFERENCE_PROMPT = "Once upon a time"
+REFERENCE_STEPS = 16
+
+
+def reference(model, loaded, settings, plan, tokenizer_json):
+    """Eager greedy continuation of a fixed prompt (no KV cache: the whole sequence is
+    recomputed each step) and the logits after the prompt, for checking runners later."""
+    import numpy as np
+
+    bos = plan.constant_methods["get_bos_id"]
+    if tokenizer_json:
+        from tokenizers import Tokenizer
+
+        prompt = Tokenizer.from_str(tokenizer_json.decode("utf-8")).encode(REFERENCE_PROMPT).ids
+    else:
+        prompt = list(range(3, 8))
+    prompt = ([bos] if bos >= 0 else []) + prompt
+    eos = set(plan.constant_methods["get_eos_ids"])
+    steps = min(REFERENCE_STEPS, settings.max_seq_len - len(prompt))
+    ids, first_logits = list(prompt), None
+    with torch.no_grad():
+        for _ in range(steps):
+            logits = model(input_ids=torch.tensor([ids]), use_cache=False).logits[0, -1].float()
+            if first_logits is None:
+                first_logits = logits
+            ids.append(int(logits.argmax()))
+            if ids[-1] in eos:
+                break
+    return {
+        "prompt_ids": np.array(prompt, dtype=np.int64),
+        "tokens": np.array(ids[len(prompt):], dtype=np.int64),
+        "logits": first_logits.numpy(),
+    }
 
 
 def _special_ids(model, loaded):

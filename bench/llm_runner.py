@@ -1,0 +1,134 @@
+"""LLM runner benchmark: our C++ runner vs ExecuTorch's TextLLMRunner (the wheel's Python
+binding) vs a Python loop over the ExecuTorch runtime vs Hugging Face eager (1 and 2 threads),
+on the same .pte, same prompt, greedy, in one run. Each contender runs in its own process
+(peak RSS is that process's).
+
+Usage: bazel run -c opt //bench:llm_runner -- [--model zoo/llama_pte] [--new_tokens 100] [--repeats 3]
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+PROMPT = "Once upon a time"
+
+TEXT_LLM_RUNNER = r"""
+import json, sys, time
+from executorch.extension.llm.runner import GenerationConfig, TextLLMRunner
+pte, tok, prompt, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+runner = TextLLMRunner(pte, tok)
+stats = {}
+def on_stats(s):
+    stats.update(json.loads(s.to_json_string()))
+runner.generate(prompt, GenerationConfig(echo=False, max_new_tokens=n, temperature=0.0), lambda piece: None, on_stats)
+gen = stats["generated_tokens"]
+decode_ms = stats["inference_end_ms"] - stats["first_token_ms"]
+prefill_ms = stats["prompt_eval_end_ms"] - stats["inference_start_ms"]
+print(json.dumps({"decode_tokens_per_s": (gen - 1) * 1000.0 / max(decode_ms, 1e-9),
+                  "prefill_tokens_per_s": stats["prompt_tokens"] * 1000.0 / max(prefill_ms, 1e-9),
+                  "time_to_first_token_ms": stats["first_token_ms"] - stats["inference_start_ms"],
+                  "generated": gen}))
+"""
+
+PYTHON_LOOP = r"""
+import json, sys, time
+import torch
+import executorch.kernels.quantized  # noqa
+from executorch.runtime import Runtime
+from tokenizers import Tokenizer
+pte, tok, prompt, n, bos = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+ids = ([bos] if bos >= 0 else []) + Tokenizer.from_file(tok).encode(prompt).ids
+data = open(pte, "rb").read()
+program = Runtime.get().load_program(data)
+forward = program.load_method("forward")
+t0 = time.perf_counter()
+logits = forward.execute([torch.tensor([ids]), torch.arange(len(ids))])[0]
+token = int(logits[0, -1].argmax())
+t1 = time.perf_counter()
+pos = len(ids)
+for _ in range(n - 1):
+    logits = forward.execute([torch.tensor([[token]]), torch.tensor([pos])])[0]
+    token = int(logits[0, -1].argmax())
+    pos += 1
+t2 = time.perf_counter()
+print(json.dumps({"decode_tokens_per_s": (n - 1) / (t2 - t1), "prefill_tokens_per_s": len(ids) / (t1 - t0),
+                  "time_to_first_token_ms": (t1 - t0) * 1000, "generated": n}))
+"""
+
+HF_EAGER = r"""
+import json, sys, time
+import torch
+threads = int(sys.argv[5])
+torch.set_num_threads(threads)
+from tokenizers import Tokenizer
+from zoo.sources import build_zoo_model, read_zoo_config
+config, tok, prompt, n, bos = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[6])
+model = build_zoo_model(read_zoo_config(config))
+ids = ([bos] if bos >= 0 else []) + Tokenizer.from_file(tok).encode(prompt).ids
+with torch.no_grad():
+    t0 = time.perf_counter()
+    out = model(input_ids=torch.tensor([ids]), use_cache=True)
+    past, token = out.past_key_values, int(out.logits[0, -1].argmax())
+    t1 = time.perf_counter()
+    for _ in range(n - 1):
+        out = model(input_ids=torch.tensor([[token]]), past_key_values=past, use_cache=True)
+        past, token = out.past_key_values, int(out.logits[0, -1].argmax())
+    t2 = time.perf_counter()
+print(json.dumps({"decode_tokens_per_s": (n - 1) / (t2 - t1), "prefill_tokens_per_s": len(ids) / (t1 - t0),
+                  "time_to_first_token_ms": (t1 - t0) * 1000, "generated": n}))
+"""
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--model", default="zoo/llama_pte", help="runfiles stem of an executorch_model (text generation)")
+    p.add_argument("--config", default="zoo/configs/llama.json", help="zoo config for the HF eager anchor")
+    p.add_argument("--new_tokens", type=int, default=100)
+    p.add_argument("--repeats", type=int, default=3)
+    args = p.parse_args()
+    pte, tok = os.path.abspath(args.model + ".pte"), os.path.abspath(args.model + ".tokenizer.json")
+    manifest = json.load(open(args.model + ".json"))
+    bos = manifest["metadata"]["get_bos_id"]
+    n = min(args.new_tokens, manifest["metadata"]["get_max_context_len"] - 8)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(os.path.abspath(x) for x in sys.path if x))
+    python = sys.executable
+    contenders = {
+        "ours: C++ llm_runner": [os.path.abspath("runtime/llm_runner"), "--model", pte, "--tokenizer", tok,
+                                 "--prompt", PROMPT, "--max_new_tokens", str(n), "--json", "--bos", "false"],
+        "ExecuTorch TextLLMRunner (wheel)": [python, "-c", TEXT_LLM_RUNNER, pte, tok, PROMPT, str(n)],
+        "Python loop, ExecuTorch runtime": [python, "-c", PYTHON_LOOP, pte, tok, PROMPT, str(n), "-1"],
+        "HF eager, 1 thread": [python, "-c", HF_EAGER, os.path.abspath(args.config), tok, PROMPT, str(n), "1", "-1"],
+        "HF eager, 2 threads": [python, "-c", HF_EAGER, os.path.abspath(args.config), tok, PROMPT, str(n), "2", "-1"],
+    }
+    results = {}
+    for name, cmd in contenders.items():
+        runs = []
+        for _ in range(args.repeats):
+            start = time.perf_counter()
+            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
+            _, status, usage = os.wait4(proc.pid, 0)
+            out = proc.stdout.read()
+            err = proc.stderr.read()
+            if status != 0:
+                sys.exit(f"{name} failed:\n{err[-3000:]}")
+            line = [l for l in out.splitlines() if l.startswith("{")][-1]
+            stats = json.loads(line)
+            stats = stats.get("stats", stats)
+            stats["rss_mb"] = usage.ru_maxrss / 1024
+            stats["wall_s"] = time.perf_counter() - start
+            runs.append(stats)
+        results[name] = {k: statistics.median(r[k] for r in runs) for k in ("decode_tokens_per_s", "prefill_tokens_per_s", "time_to_first_token_ms", "rss_mb", "wall_s")}
+    anchor = results["ExecuTorch TextLLMRunner (wheel)"]["decode_tokens_per_s"]
+    print(f"{args.model}.pte: {manifest['pte']['size_bytes'] / 1e6:.1f} MB, prompt {PROMPT!r} (no BOS), {n} new tokens, greedy; "
+          f"median of {args.repeats}; each in its own process")
+    print(f"{'contender':<36}{'decode tok/s':>14}{'vs TLR':>8}{'prefill tok/s':>15}{'TTFT ms':>10}{'peak RSS MB':>13}")
+    for name, r in results.items():
+        print(f"{name:<36}{r['decode_tokens_per_s']:>14.1f}{r['decode_tokens_per_s'] / anchor:>8.2f}"
+              f"{r['prefill_tokens_per_s']:>15.1f}{r['time_to_first_token_ms']:>10.1f}{r['rss_mb']:>13.0f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,214 @@
+// The LLM runner: prompt in, text out, streamed token by token, with ExecuTorch's LLM calling
+// convention (see llm/text_decoder.h). No Python at run time.
+#include <chrono>
+#include <cstdio>
+#include <sstream>
+
+#include "runtime/flags.h"
+#include "runtime/json_writer.h"
+#include "runtime/llm/sampler.h"
+#include "runtime/llm/text_decoder.h"
+#include "runtime/npy.h"
+#include "runtime/runners.h"
+#include "runtime/tokenizer/tokenizer.h"
+#include "runtime/utf8.h"
+
+namespace rules_executorch {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double Ms(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double, std::milli>(b - a).count(); }
+
+int Fail(const std::string& message) {
+  std::fprintf(stderr, "llm_runner: error: %s\n", message.c_str());
+  return 1;
+}
+
+bool ParseIds(const std::string& text, std::vector<int64_t>* out, std::string* error) {
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    char* end = nullptr;
+    long long v = std::strtoll(item.c_str(), &end, 10);
+    if (item.empty() || *end != '\0' || v < 0) {
+      *error = "--prompt_ids must be comma-separated token ids, got \"" + item + "\"";
+      return false;
+    }
+    out->push_back(v);
+  }
+  return true;
+}
+
+// Prints generated text as it becomes stable: byte-level tokens can end inside a character,
+// which decodes to U+FFFD until the next token completes it.
+class TextStream {
+ public:
+  explicit TextStream(bool enabled) : enabled_(enabled) {}
+  void Update(const std::string& text, bool final) {
+    std::string stable = text;
+    if (!final) {
+      static const std::string kReplacement = "\xEF\xBF\xBD";
+      while (stable.size() >= 3 && stable.compare(stable.size() - 3, 3, kReplacement) == 0) stable.resize(stable.size() - 3);
+      stable.resize(CompleteUtf8Prefix(stable));
+    }
+    if (stable.size() > printed_.size() && stable.compare(0, printed_.size(), printed_) == 0) {
+      if (enabled_) {
+        std::fwrite(stable.data() + printed_.size(), 1, stable.size() - printed_.size(), stdout);
+        std::fflush(stdout);
+      }
+      printed_ = stable;
+    }
+  }
+
+ private:
+  bool enabled_;
+  std::string printed_;
+};
+
+}  // namespace
+
+int LlmRunnerMain(int argc, char** argv, const RunnerDefaults& defaults) {
+  Flags flags;
+  flags.Define("model", defaults.model, "the text-generation program (.pte)");
+  flags.Define("tokenizer", defaults.tokenizer, "the model's tokenizer.json");
+  flags.Define("prompt", "Once upon a time", "text to continue");
+  flags.Define("prompt_ids", "", "comma-separated token ids to use instead of --prompt (no tokenizer needed)");
+  flags.Define("max_new_tokens", "-1", "tokens to generate at most (-1: until an eos token or the context is full)");
+  flags.Define("temperature", "0", "0 for greedy decoding; > 0 samples");
+  flags.Define("top_p", "0.9", "nucleus sampling mass when temperature > 0");
+  flags.Define("seed", "0", "sampling seed");
+  flags.Define("bos", "auto", "prepend the BOS token: auto (when the program names one), true or false");
+  flags.Define("echo", "false", "print the prompt before the generated text", true);
+  flags.Define("json", "false", "print prompt/generated token ids, text and stats as JSON instead of streaming", true);
+  flags.Define("dump_logits", "", "write the logits after the prompt (the first step's) to this .npy");
+  flags.Define("help", "false", "show this help", true);
+  std::string error;
+  if (!flags.Parse(argc, argv, &error)) return Fail(error);
+  if (flags.GetBool("help")) {
+    std::fputs(flags.Help("llm_runner", "Generates text with an ExecuTorch text-generation program.").c_str(), stdout);
+    return 0;
+  }
+  long long max_new = 0, seed = 0;
+  double temperature = 0, top_p = 0;
+  if (!flags.GetInt("max_new_tokens", -1, 1 << 30, &max_new, &error) || !flags.GetInt("seed", 0, 1LL << 62, &seed, &error) ||
+      !flags.GetDouble("temperature", 0, 100, &temperature, &error) || !flags.GetDouble("top_p", 0, 1, &top_p, &error)) {
+    return Fail(error);
+  }
+  const std::string bos_mode = flags.Get("bos");
+  if (bos_mode != "auto" && bos_mode != "true" && bos_mode != "false") return Fail("--bos must be auto, true or false");
+  const std::string path = flags.Get("model");
+  if (path.empty()) return Fail("no model: pass --model PATH.pte");
+  const bool json = flags.GetBool("json");
+
+  auto t_load = Clock::now();
+  std::unique_ptr<Tokenizer> tokenizer;
+  if (!flags.Get("tokenizer").empty()) {
+    tokenizer = Tokenizer::FromFile(flags.Get("tokenizer"), &error);
+    if (!tokenizer) return Fail(error);
+  } else if (!flags.IsSet("prompt_ids")) {
+    return Fail("no tokenizer: pass --tokenizer PATH/tokenizer.json (or --prompt_ids)");
+  }
+  auto module = LoadProgram(path, &error);
+  if (!module) return Fail(error);
+  auto decoder = TextDecoder::Create(std::move(module), path, &error);
+  if (!decoder) return Fail(error);
+  const LlmMetadata& md = decoder->metadata();
+  if (tokenizer && md.vocab_size > 0 && tokenizer->VocabSize() > md.vocab_size) {
+    return Fail("the tokenizer has " + std::to_string(tokenizer->VocabSize()) + " tokens but the model only " +
+                std::to_string(md.vocab_size) + "; pass the tokenizer exported with this model");
+  }
+  auto t_loaded = Clock::now();
+
+  std::vector<int64_t> prompt;
+  if (flags.IsSet("prompt_ids")) {
+    if (!ParseIds(flags.Get("prompt_ids"), &prompt, &error)) return Fail(error);
+  } else {
+    bool add_bos = bos_mode == "true" || (bos_mode == "auto" && md.bos_id >= 0);
+    if (add_bos && md.bos_id >= 0) prompt.push_back(md.bos_id);
+    for (int32_t id : tokenizer->Encode(flags.Get("prompt"))) prompt.push_back(id);
+  }
+  if (prompt.empty()) return Fail("the prompt is empty; give --prompt text");
+  for (int64_t id : prompt) {
+    if (md.vocab_size > 0 && id >= md.vocab_size) return Fail("prompt token id " + std::to_string(id) + " is outside the vocabulary of " + std::to_string(md.vocab_size));
+  }
+  const int64_t context = md.max_context_len;
+  if (static_cast<int64_t>(prompt.size()) >= context) {
+    return Fail("the prompt has " + std::to_string(prompt.size()) + " tokens but the model's context is " + std::to_string(context) +
+                " (get_max_context_len); shorten the prompt or export with a larger max_seq_len");
+  }
+  const int64_t room = context - static_cast<int64_t>(prompt.size());
+  if (max_new > room) {
+    return Fail("--max_new_tokens " + std::to_string(max_new) + " does not fit: the prompt has " + std::to_string(prompt.size()) +
+                " tokens and the context " + std::to_string(context) + ", which leaves " + std::to_string(room));
+  }
+  const int64_t budget = max_new < 0 ? room : max_new;
+
+  Sampler sampler(static_cast<float>(temperature), static_cast<float>(top_p), static_cast<uint64_t>(seed));
+  TextStream stream(!json);
+  if (flags.GetBool("echo") && !json && tokenizer) {
+    std::vector<int32_t> ids(prompt.begin(), prompt.end());
+    std::string text = tokenizer->Decode(ids, true);
+    std::fwrite(text.data(), 1, text.size(), stdout);
+  }
+
+  auto t_start = Clock::now();
+  std::vector<float> logits;
+  if (!decoder->Prefill(prompt, 0, &logits, &error)) return Fail(error);
+  if (!flags.Get("dump_logits").empty() &&
+      !WriteNpy(flags.Get("dump_logits"), "<f4", {static_cast<int64_t>(logits.size())}, logits.data(), logits.size() * sizeof(float), &error)) {
+    return Fail(error);
+  }
+  auto t_prefilled = Clock::now();
+  std::vector<int64_t> generated;
+  Clock::time_point t_first = t_prefilled;
+  int64_t position = static_cast<int64_t>(prompt.size());
+  bool stopped_at_eos = false;
+  while (static_cast<int64_t>(generated.size()) < budget) {
+    int32_t next = sampler.Sample(logits);
+    generated.push_back(next);
+    if (generated.size() == 1) t_first = Clock::now();
+    bool eos = false;
+    for (int64_t e : md.eos_ids) eos |= e == next;
+    if (tokenizer) {
+      std::vector<int32_t> ids(generated.begin(), generated.end());
+      stream.Update(tokenizer->Decode(ids, true), eos);
+    }
+    if (eos) {
+      stopped_at_eos = true;
+      break;
+    }
+    if (static_cast<int64_t>(generated.size()) >= budget) break;
+    if (!decoder->Step(next, position++, &logits, &error)) return Fail(error);
+  }
+  auto t_end = Clock::now();
+  std::string text;
+  if (tokenizer) {
+    std::vector<int32_t> ids(generated.begin(), generated.end());
+    text = tokenizer->Decode(ids, true);
+    stream.Update(text, true);
+  }
+
+  const double prefill_ms = Ms(t_start, t_prefilled);
+  const double decode_ms = Ms(t_first, t_end);
+  const size_t decode_tokens = generated.size() > 1 ? generated.size() - 1 : 0;
+  const double prefill_tps = prefill_ms > 0 ? prompt.size() * 1000.0 / prefill_ms : 0;
+  const double decode_tps = decode_ms > 0 ? decode_tokens * 1000.0 / decode_ms : 0;
+  const double ttft_ms = Ms(t_start, t_first);
+  if (json) {
+    std::printf("{\"prompt_tokens\": %s, \"generated_tokens\": %s, \"text\": %s, \"stopped_at_eos\": %s, "
+                "\"stats\": {\"model_load_ms\": %s, \"num_prompt_tokens\": %zu, \"num_generated_tokens\": %zu, "
+                "\"time_to_first_token_ms\": %s, \"prefill_tokens_per_s\": %s, \"decode_tokens_per_s\": %s, \"total_ms\": %s}}\n",
+                JsonArray(prompt).c_str(), JsonArray(generated).c_str(), JsonString(text).c_str(), stopped_at_eos ? "true" : "false",
+                JsonNumber(Ms(t_load, t_loaded)).c_str(), prompt.size(), generated.size(), JsonNumber(ttft_ms).c_str(),
+                JsonNumber(prefill_tps).c_str(), JsonNumber(decode_tps).c_str(), JsonNumber(Ms(t_start, t_end)).c_str());
+  } else {
+    std::printf("\n");
+    std::fprintf(stderr,
+                 "\n%zu prompt tokens, %zu generated%s | load %.0f ms | time to first token %.1f ms | prefill %.1f tok/s | decode %.1f tok/s\n",
+                 prompt.size(), generated.size(), stopped_at_eos ? " (eos)" : "", Ms(t_load, t_loaded), ttft_ms, prefill_tps, decode_tps);
+  }
+  return 0;
+}
+
+}  // namespace rules_executorch

@@ -1,0 +1,40 @@
+// Loading ExecuTorch programs defensively, and naming what the runtime reports.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <executorch/extension/module/module.h>
+
+namespace rules_executorch {
+
+using executorch::aten::ScalarType;
+using executorch::extension::Module;
+using executorch::runtime::Error;
+using executorch::runtime::MethodMeta;
+
+// "OperatorMissing (0x14)" etc.
+std::string ErrorName(Error error);
+// "float32", "int64", ...; numpy dtype strings ("<f4") for the ones .npy can hold, or "".
+std::string DtypeName(ScalarType type);
+std::string NumpyDescr(ScalarType type);
+size_t ElementSize(ScalarType type);
+std::string ShapeString(const std::vector<int64_t>& shape);
+
+// Opens and verifies a .pte (the flatbuffer is fully verified, so a corrupt file is an error,
+// not a crash). Returns nullptr with one sentence in *error on failure.
+std::unique_ptr<Module> LoadProgram(const std::string& path, std::string* error);
+// Loads `method` (resolving its kernels and delegates); false with *error on failure.
+bool LoadMethod(Module& module, const std::string& path, const std::string& method, std::string* error);
+
+struct TensorSpec {
+  bool is_tensor = false;
+  std::string tag;  // for non-tensor values: the value's kind
+  ScalarType dtype = ScalarType::Float;
+  std::vector<int64_t> shape;
+};
+std::vector<TensorSpec> InputSpecs(const MethodMeta& meta);
+std::vector<TensorSpec> OutputSpecs(const MethodMeta& meta);
+
+}  // namespace rules_executorch

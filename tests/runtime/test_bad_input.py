@@ -1,0 +1,93 @@
+"""Bad input to the runners: a clear message and a non-zero exit, never a crash.
+
+Programs are truncated at many lengths and bit-flipped at random places; every run must end
+with a normal exit (no signal). The runners here are built with AddressSanitizer, so an
+out-of-bounds read in our code fails the run too."""
+import os
+import random
+import subprocess
+
+import numpy as np
+import pytest
+
+METHOD_RUNNER = "runtime/method_runner_asan"
+LLM_RUNNER = "runtime/llm_runner_asan"
+MODELS = ["zoo/vit_portable_pte.pte", "zoo/llama_pte.pte"]
+ENV = dict(os.environ, ASAN_OPTIONS="detect_leaks=0:abort_on_error=0:exitcode=99")
+
+
+def run(*args):
+    proc = subprocess.run([*args], capture_output=True, text=True, env=ENV, timeout=120)
+    assert proc.returncode >= 0, f"{args} was killed by signal {-proc.returncode}:\n{proc.stderr[-2000:]}"
+    assert proc.returncode != 99, f"AddressSanitizer report for {args}:\n{proc.stderr[-4000:]}"
+    return proc
+
+
+def assert_error(proc, *fragments):
+    assert proc.returncode != 0, proc.stdout
+    last = [l for l in proc.stderr.splitlines() if "error:" in l]
+    assert last, proc.stderr[-2000:]
+    for fragment in fragments:
+        assert fragment in last[-1], last[-1]
+
+
+def test_missing_and_empty_program(tmp_path):
+    assert_error(run(METHOD_RUNNER, "--model", str(tmp_path / "nope.pte")), "no model file at")
+    empty = tmp_path / "empty.pte"
+    empty.write_bytes(b"")
+    assert_error(run(METHOD_RUNNER, "--model", str(empty)), "is not an ExecuTorch program")
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_truncated_programs(tmp_path, model):
+    data = open(model, "rb").read()
+    lengths = sorted({16, 64, 200, 1000, 4096} | {len(data) * k // 24 for k in range(1, 24)} | {len(data) - 1})
+    for n in lengths:
+        cut = tmp_path / f"cut{n}.pte"
+        cut.write_bytes(data[:n])
+        proc = run(METHOD_RUNNER, "--model", str(cut))
+        assert proc.returncode != 0, f"truncated to {n} of {len(data)} bytes and still ran"
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_bit_flipped_programs(tmp_path, model):
+    data = bytearray(open(model, "rb").read())
+    rng = random.Random(1234)
+    for i in range(30):
+        flipped = bytearray(data)
+        # half the flips in the flatbuffer head, where structure lives; half anywhere
+        position = rng.randrange(min(len(data), 4096)) if i % 2 == 0 else rng.randrange(len(data))
+        flipped[position] ^= 1 << rng.randrange(8)
+        path = tmp_path / f"flip{i}.pte"
+        path.write_bytes(bytes(flipped))
+        run(METHOD_RUNNER, "--model", str(path))  # any outcome but a crash
+
+
+def test_unknown_method():
+    assert_error(run(METHOD_RUNNER, "--model", MODELS[0], "--method", "backward"), 'has no method "backward"', "forward")
+
+
+def test_npy_inputs_of_the_wrong_dtype_shape_and_count(tmp_path):
+    wrong_dtype = tmp_path / "f64.npy"
+    np.save(wrong_dtype, np.zeros((1, 3, 32, 32), dtype=np.float64))
+    assert_error(run(METHOD_RUNNER, "--model", MODELS[0], "--inputs", str(wrong_dtype)), "is float64 [1, 3, 32, 32]", "expects float32 [1, 3, 32, 32]")
+    wrong_shape = tmp_path / "shape.npy"
+    np.save(wrong_shape, np.zeros((1, 3, 64, 64), dtype=np.float32))
+    assert_error(run(METHOD_RUNNER, "--model", MODELS[0], "--inputs", str(wrong_shape)), "is float32 [1, 3, 64, 64]")
+    assert_error(run(METHOD_RUNNER, "--model", MODELS[0], "--inputs", f"{wrong_shape},{wrong_shape}"), "takes 1 inputs, --inputs gave 2")
+    not_npy = tmp_path / "text.npy"
+    not_npy.write_text("hello")
+    assert_error(run(METHOD_RUNNER, "--model", MODELS[0], "--inputs", str(not_npy)), "is not a valid .npy file")
+
+
+def test_llm_runner_bad_tokenizer_and_context(tmp_path):
+    model, tokenizer = "zoo/llama_pte.pte", "zoo/llama_pte.tokenizer.json"
+    assert_error(run(LLM_RUNNER, "--model", model, "--tokenizer", str(tmp_path / "none.json")), "none.json")
+    broken = tmp_path / "broken.json"
+    broken.write_text(open(tokenizer, encoding="utf-8").read()[:500])
+    assert_error(run(LLM_RUNNER, "--model", model, "--tokenizer", str(broken)), "broken.json")
+    long_prompt = "once upon a time " * 200
+    assert_error(run(LLM_RUNNER, "--model", model, "--tokenizer", tokenizer, "--prompt", long_prompt), "but the model's context is 128")
+    assert_error(run(LLM_RUNNER, "--model", model, "--tokenizer", tokenizer, "--max_new_tokens", "500"), "--max_new_tokens 500 does not fit")
+    assert_error(run(LLM_RUNNER, "--model", "zoo/vit_portable_pte.pte", "--tokenizer", tokenizer), "not a text-generation program")
+    assert_error(run(LLM_RUNNER, "--model", model, "--tokenizer", tokenizer, "--temperature", "hot"), "--temperature must be a number")
