@@ -23,7 +23,8 @@ runner = TextLLMRunner(pte, tok)
 stats = {}
 def on_stats(s):
     stats.update(json.loads(s.to_json_string()))
-runner.generate(prompt, GenerationConfig(echo=False, max_new_tokens=n, temperature=0.0), lambda piece: None, on_stats)
+# no token callback: the binding turns each piece into a str and a partial UTF-8 token raises
+runner.generate(prompt, GenerationConfig(echo=False, max_new_tokens=n, temperature=0.0), None, on_stats)
 gen = stats["generated_tokens"]
 decode_ms = stats["inference_end_ms"] - stats["first_token_ms"]
 prefill_ms = stats["prompt_eval_end_ms"] - stats["inference_start_ms"]

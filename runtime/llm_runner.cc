@@ -170,7 +170,7 @@ int LlmRunnerMain(int argc, char** argv, const RunnerDefaults& defaults) {
     if (generated.size() == 1) t_first = Clock::now();
     bool eos = false;
     for (int64_t e : md.eos_ids) eos |= e == next;
-    if (tokenizer) {
+    if (tokenizer && !json) {  // --json prints the text once at the end
       std::vector<int32_t> ids(generated.begin(), generated.end());
       stream.Update(tokenizer->Decode(ids, true), eos);
     }

@@ -78,7 +78,7 @@ std::unique_ptr<Module> LoadProgram(const std::string& path, std::string* error)
     *error = path + " is not an ExecuTorch program (" + std::to_string(st.st_size) + " bytes)";
     return nullptr;
   }
-  auto module = std::make_unique<Module>(path, Module::LoadMode::Mmap);
+  auto module = std::make_unique<Module>(path, Module::LoadMode::File);
   Error err = module->load(Program::Verification::InternalConsistency);
   if (err != Error::Ok) {
     *error = path + " is not a valid ExecuTorch program: loading failed with " + ErrorName(err) +
