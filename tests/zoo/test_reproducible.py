@@ -16,7 +16,7 @@ def test_reexport_gives_the_bazel_built_bytes(tmp_path):
         [sys.executable, "-m", "zoo.export", "--quiet",
          "--zoo_config", os.path.abspath(runfile("zoo/configs/llama.json")),
          "--tokenizer", os.path.abspath(runfile("zoo/tiny_bytelevel_tokenizer.json")),
-         "--recipe", "portable", "--max_seq_len", str(built["settings"]["max_seq_len"]),
+         "--recipe", "portable", "--max_seq_len", str(built["settings"]["max_seq_len"]), "--dynamic_shapes", "false",
          "--output", str(out)],
         check=True, cwd=tmp_path, env=env,
     )
