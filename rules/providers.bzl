@@ -7,7 +7,6 @@ ExecuTorchModelInfo = provider(
         "manifest": "File: JSON manifest: export settings, each method's inputs/outputs (dtype, shape) and planned memory, constant-method metadata, operator list, delegates, .pte size and sha256, library versions.",
         "tokenizer": "File or None: the model's tokenizer.json (text models whose source has one).",
         "reference": "File: eager reference (.npz) recorded at export time: inputs/outputs, or for text generation a prompt, its greedy tokens and first logits. Used by executorch_model_test.",
-        "quantized": "bool: quantized or reduced-precision export (looser reference tolerance).",
         "task": "string: the task the program was exported for, or \"\" when the exporter infers it.",
         "recipe": "string: the lowering recipe (portable, xnnpack, ...).",
         "label": "Label: the executorch_model target.",

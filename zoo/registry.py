@@ -3,6 +3,8 @@
 A model family, task or backend is added by one new file that registers itself here with a
 decorator; nothing else branches on names.
 """
+import importlib
+import pkgutil
 from typing import Callable, Dict, TypeVar
 
 from zoo.errors import ExportError
@@ -38,3 +40,9 @@ class Registry:
 
 TASKS = Registry("task")
 RECIPES = Registry("recipe")
+
+
+def import_submodules(package_name: str, package_path) -> None:
+    """Imports every module of a package, so each registers itself (one file per entry)."""
+    for info in pkgutil.iter_modules(package_path):
+        importlib.import_module(f"{package_name}.{info.name}")

@@ -3,14 +3,13 @@ import dataclasses
 from typing import Optional
 
 DTYPES = ("float32", "float16", "bfloat16")
-SOURCE_KINDS = ("zoo", "checkpoint", "gguf", "module")
 
 
 @dataclasses.dataclass(frozen=True)
 class ModelSource:
     """Where the weights come from.
 
-    kind: one of SOURCE_KINDS.
+    kind: zoo, checkpoint, gguf or module (see zoo.sources).
     path: zoo config .json, checkpoint directory, .gguf file, or "package.module:factory".
     tokenizer: optional tokenizer.json that goes with a zoo model.
     label: how the source is named in the manifest (a Bazel label, or the path as given).

@@ -110,7 +110,6 @@ def _executorch_model_impl(ctx):
             reference = reference,
             task = task,
             recipe = ctx.attr.recipe,
-            quantized = bool(ctx.attr.qlinear or ctx.attr.qembedding) or ctx.attr.dtype != "float32",
             label = ctx.label,
         ),
         OutputGroupInfo(pte = depset([pte]), manifest = depset([manifest]), reference = depset([reference])),

@@ -6,6 +6,8 @@ launcher (`bin/python3`) whose bytes do not depend on where the output base is, 
 file holding the lock's sha256, so two checkouts of one commit share action cache keys.
 """
 
+load(":repository_utils.bzl", "check_execute")
+
 _LAUNCHER = """#!/bin/sh
 # Runs the interpreter of the virtual environment next to this file. The path is resolved
 # at run time so the launcher's bytes are the same in every output base.
@@ -47,22 +49,13 @@ toolchain(
 )
 """
 
-def _fail_on(result, what):
-    if result.return_code != 0:
-        fail("rules_executorch: {} failed (exit {}):\\n{}{}".format(
-            what,
-            result.return_code,
-            result.stdout[-4000:],
-            result.stderr[-4000:],
-        ))
-
 def _python_environment_impl(rctx):
     lock = rctx.path(rctx.attr.lock)
     python = rctx.os.environ.get("RULES_EXECUTORCH_PYTHON") or rctx.which("python3")
     if not python:
         fail("rules_executorch: no python3 on PATH; install Python {} or set RULES_EXECUTORCH_PYTHON.".format(rctx.attr.python_version))
     probe = rctx.execute([python, "-c", "import sys; print('%d.%d' % sys.version_info[:2]); print(sys.executable)"])
-    _fail_on(probe, "running " + str(python))
+    check_execute(probe, "running " + str(python))
     version, executable = probe.stdout.strip().split("\n")
     if version != rctx.attr.python_version:
         fail("rules_executorch: {} is Python {}, but the lock file is for Python {}; put a python{} first on PATH or set RULES_EXECUTORCH_PYTHON.".format(
@@ -73,9 +66,9 @@ def _python_environment_impl(rctx):
         ))
 
     rctx.report_progress("creating the virtual environment")
-    _fail_on(rctx.execute([executable, "-m", "venv", "venv"]), "python3 -m venv (on Debian: apt-get install python3-venv)")
+    check_execute(rctx.execute([executable, "-m", "venv", "venv"]), "python3 -m venv (on Debian: apt-get install python3-venv)")
     rctx.report_progress("installing {} (pip, hash-checked)".format(rctx.attr.lock.name))
-    _fail_on(
+    check_execute(
         rctx.execute(
             [
                 "venv/bin/python3",
@@ -95,7 +88,7 @@ def _python_environment_impl(rctx):
         "pip install -r " + str(rctx.attr.lock),
     )
     digest = rctx.execute([executable, "-c", "import hashlib, sys; print(hashlib.sha256(open(sys.argv[1], 'rb').read()).hexdigest())", str(lock)])
-    _fail_on(digest, "hashing the lock file")
+    check_execute(digest, "hashing the lock file")
     rctx.file("lock.sha256", digest.stdout)
     rctx.file("bin/python3", _LAUNCHER, executable = True)
     rctx.file("BUILD.bazel", _BUILD)

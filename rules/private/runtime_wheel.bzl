@@ -1,6 +1,8 @@
 """Repository rule: the ExecuTorch C++ runtime (headers + shared libraries) from the executorch
 wheel for one platform, fetched with pip (no other client), checked against a pinned sha256."""
 
+load(":repository_utils.bzl", "check_execute")
+
 _BUILD = """\
 load("@rules_executorch//rules/private:runtime_toolchain.bzl", "executorch_runtime")
 
@@ -99,15 +101,15 @@ def _runtime_wheel_impl(rctx):
         "wheel",
         "executorch==" + rctx.attr.version,
     ], timeout = 1200)
-    if result.return_code != 0:
-        fail("rules_executorch: pip could not download executorch=={} for {}: {}".format(rctx.attr.version, rctx.attr.wheel_platform, result.stderr[-2000:]))
+    check_execute(result, "pip download executorch=={} for {}".format(rctx.attr.version, rctx.attr.wheel_platform))
     wheels = [p for p in rctx.path("wheel").readdir() if p.basename.endswith(".whl")]
     if len(wheels) != 1:
         fail("rules_executorch: expected one executorch wheel for {}, got {}".format(rctx.attr.wheel_platform, wheels))
     rctx.file("extract.py", _EXTRACT)
-    result = rctx.execute([python, "extract.py", str(wheels[0]), rctx.attr.sha256, ",".join(_LIBRARIES)])
-    if result.return_code != 0:
-        fail("rules_executorch: " + result.stderr.strip())
+    check_execute(
+        rctx.execute([python, "extract.py", str(wheels[0]), rctx.attr.sha256, ",".join(_LIBRARIES)]),
+        "checking and unpacking " + wheels[0].basename,
+    )
     rctx.delete("wheel")
     rctx.delete("extract.py")
     rctx.file("BUILD.bazel", _BUILD.format(

@@ -1,6 +1,7 @@
 #include "runtime/llm/text_decoder.h"
 
 #include <cstring>
+#include <unordered_set>
 
 #include <executorch/extension/tensor/tensor.h>
 
@@ -11,10 +12,11 @@ using executorch::runtime::EValue;
 
 namespace {
 
+using MethodNames = std::unordered_set<std::string>;
+
 // Value of a constant method returning an int or bool, if the program has it.
-bool ReadConstant(Module& module, const std::string& name, int64_t* out) {
-  auto names = module.method_names();
-  if (!names.ok() || names->count(name) == 0) return false;
+bool ReadConstant(Module& module, const MethodNames& names, const std::string& name, int64_t* out) {
+  if (names.count(name) == 0) return false;
   auto result = module.execute(name);
   if (!result.ok() || result->empty()) return false;
   const EValue& v = result->at(0);
@@ -24,9 +26,8 @@ bool ReadConstant(Module& module, const std::string& name, int64_t* out) {
   return true;
 }
 
-bool ReadConstantList(Module& module, const std::string& name, std::vector<int64_t>* out) {
-  auto names = module.method_names();
-  if (!names.ok() || names->count(name) == 0) return false;
+bool ReadConstantList(Module& module, const MethodNames& names, const std::string& name, std::vector<int64_t>* out) {
+  if (names.count(name) == 0) return false;
   auto result = module.execute(name);
   if (!result.ok()) return false;
   for (const EValue& v : *result) {
@@ -42,19 +43,25 @@ std::unique_ptr<TextDecoder> TextDecoder::Create(std::unique_ptr<Module> module,
   std::unique_ptr<TextDecoder> decoder(new TextDecoder(std::move(module), path));
   Module& m = *decoder->module_;
   LlmMetadata& md = decoder->metadata_;
-  if (!ReadConstant(m, "get_max_seq_len", &md.max_seq_len) || md.max_seq_len < 1) {
+  auto listed = m.method_names();
+  if (!listed.ok()) {
+    *error = "cannot list the methods of " + path + ": " + ErrorName(listed.error());
+    return nullptr;
+  }
+  const MethodNames& names = *listed;
+  if (!ReadConstant(m, names, "get_max_seq_len", &md.max_seq_len) || md.max_seq_len < 1) {
     *error = path + " is not a text-generation program: it has no get_max_seq_len method";
     return nullptr;
   }
   md.max_context_len = md.max_seq_len;
-  ReadConstant(m, "get_max_context_len", &md.max_context_len);
-  ReadConstant(m, "get_vocab_size", &md.vocab_size);
-  ReadConstant(m, "get_bos_id", &md.bos_id);
-  ReadConstantList(m, "get_eos_ids", &md.eos_ids);
+  ReadConstant(m, names, "get_max_context_len", &md.max_context_len);
+  ReadConstant(m, names, "get_vocab_size", &md.vocab_size);
+  ReadConstant(m, names, "get_bos_id", &md.bos_id);
+  ReadConstantList(m, names, "get_eos_ids", &md.eos_ids);
   int64_t flag = 1;
-  if (ReadConstant(m, "use_kv_cache", &flag)) md.use_kv_cache = flag != 0;
+  if (ReadConstant(m, names, "use_kv_cache", &flag)) md.use_kv_cache = flag != 0;
   flag = 0;
-  if (ReadConstant(m, "enable_dynamic_shape", &flag)) md.enable_dynamic_shape = flag != 0;
+  if (ReadConstant(m, names, "enable_dynamic_shape", &flag)) md.enable_dynamic_shape = flag != 0;
 
   if (!LoadMethod(m, path, "forward", error)) return nullptr;
   auto meta = m.method_meta("forward");

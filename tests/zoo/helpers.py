@@ -39,19 +39,6 @@ class LoadedProgram:
         return self.method(name).execute(list(inputs))
 
 
-def eager_greedy(model, prompt_ids, steps):
-    """Greedy tokens and first-step logits of the eager model, recomputing the whole sequence."""
-    ids = list(prompt_ids)
-    first_logits = None
-    with torch.no_grad():
-        for _ in range(steps):
-            logits = model(torch.tensor([ids])).logits[0]
-            if first_logits is None:
-                first_logits = logits
-            ids.append(int(logits[-1].argmax()))
-    return ids[len(prompt_ids):], first_logits
-
-
 def pte_greedy(program, prompt_ids, steps, parallel_prefill):
     """Greedy tokens and prefill logits of a text-generation program (ExecuTorch's calling convention)."""
     if parallel_prefill:

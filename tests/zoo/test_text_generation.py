@@ -4,8 +4,9 @@ import pytest
 import torch
 from tokenizers import Tokenizer
 
-from tests.zoo.helpers import eager_greedy, load_manifest, LoadedProgram, pte_greedy, runfile
+from tests.zoo.helpers import LoadedProgram, load_manifest, pte_greedy, runfile
 from zoo.sources import build_zoo_model, read_zoo_config
+from zoo.tasks.text_generation import eager_greedy
 
 PROMPT = "Once upon a time"
 STEPS = 12

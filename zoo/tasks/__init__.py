@@ -4,11 +4,11 @@ Every module in this package registers its task(s) in zoo.registry.TASKS on impo
 task is adding a file here.
 """
 import dataclasses
-import importlib
-import pkgutil
 from typing import Any, Dict, List, Optional
 
 import torch
+
+from zoo import registry
 
 
 @dataclasses.dataclass
@@ -38,9 +38,4 @@ def eager_outputs(plan: ExportPlan) -> Dict[str, Any]:
     return ref
 
 
-def _import_all():
-    for info in pkgutil.iter_modules(__path__):
-        importlib.import_module(f"{__name__}.{info.name}")
-
-
-_import_all()
+registry.import_submodules(__name__, __path__)

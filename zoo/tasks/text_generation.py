@@ -80,9 +80,25 @@ REFERENCE_PROMPT = "Once upon a time"
 REFERENCE_STEPS = 16
 
 
+def eager_greedy(model, prompt_ids, steps, eos=()):
+    """Greedy continuation by the eager model, recomputing the whole sequence each step (no
+    KV cache). Returns the new tokens (stopping after an `eos` token) and the logits of the
+    prompt positions [len(prompt_ids), vocab]."""
+    ids, prompt_logits = list(prompt_ids), None
+    with torch.no_grad():
+        for _ in range(steps):
+            logits = model(input_ids=torch.tensor([ids]), use_cache=False).logits[0].float()
+            if prompt_logits is None:
+                prompt_logits = logits
+            ids.append(int(logits[-1].argmax()))
+            if ids[-1] in eos:
+                break
+    return ids[len(prompt_ids):], prompt_logits
+
+
 def reference(model, loaded, settings, plan, tokenizer_json):
-    """Eager greedy continuation of a fixed prompt (no KV cache: the whole sequence is
-    recomputed each step) and the logits after the prompt, for checking runners later."""
+    """Eager greedy continuation of a fixed prompt and the logits after the prompt, for
+    checking runners later."""
     import numpy as np
 
     bos = plan.constant_methods["get_bos_id"]
@@ -93,21 +109,12 @@ def reference(model, loaded, settings, plan, tokenizer_json):
     else:
         prompt = list(range(3, 8))
     prompt = ([bos] if bos >= 0 else []) + prompt
-    eos = set(plan.constant_methods["get_eos_ids"])
     steps = min(REFERENCE_STEPS, settings.max_seq_len - len(prompt))
-    ids, first_logits = list(prompt), None
-    with torch.no_grad():
-        for _ in range(steps):
-            logits = model(input_ids=torch.tensor([ids]), use_cache=False).logits[0, -1].float()
-            if first_logits is None:
-                first_logits = logits
-            ids.append(int(logits.argmax()))
-            if ids[-1] in eos:
-                break
+    tokens, prompt_logits = eager_greedy(model, prompt, steps, set(plan.constant_methods["get_eos_ids"]))
     return {
         "prompt_ids": np.array(prompt, dtype=np.int64),
-        "tokens": np.array(ids[len(prompt):], dtype=np.int64),
-        "logits": first_logits.numpy(),
+        "tokens": np.array(tokens, dtype=np.int64),
+        "logits": prompt_logits[-1].numpy(),
     }
 
 
