@@ -73,6 +73,7 @@ def executorch_runner(name, model, kind = "auto", **kwargs):
         model = model,
         kind = kind,
         testonly = kwargs.get("testonly", False),
+        tags = kwargs.get("tags", []),
         visibility = ["//visibility:private"],
     )
     native.cc_binary(

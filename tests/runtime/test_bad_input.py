@@ -91,3 +91,34 @@ def test_llm_runner_bad_tokenizer_and_context(tmp_path):
     assert_error(run(LLM_RUNNER, "--model", model, "--tokenizer", tokenizer, "--max_new_tokens", "500"), "--max_new_tokens 500 does not fit")
     assert_error(run(LLM_RUNNER, "--model", "zoo/vit_portable_pte.pte", "--tokenizer", tokenizer), "not a text-generation program")
     assert_error(run(LLM_RUNNER, "--model", model, "--tokenizer", tokenizer, "--temperature", "hot"), "--temperature must be a number")
+
+
+@pytest.mark.parametrize(
+    "args,expected",
+    [
+        (["--frobnicate"], "unknown flag --frobnicate"),
+        (["--iterations", "abc"], "--iterations must be a whole number from 1 to 1000000"),
+        (["--iterations", "0"], "--iterations must be a whole number from 1 to 1000000"),
+        (["--fill", "noise"], "--fill must be zeros, ones or random"),
+        (["--iterations"], "--iterations needs a value"),
+        (["--list=maybe"], "--list takes true or false"),
+    ],
+)
+def test_method_runner_flags(args, expected):
+    assert_error(run(METHOD_RUNNER, "--model", MODELS[0], *args), expected)
+
+
+@pytest.mark.parametrize(
+    "args,expected",
+    [
+        (["--bos", "maybe"], "--bos must be auto, true or false"),
+        (["--prompt_ids", "1,x"], "--prompt_ids must be comma-separated token ids"),
+        (["--prompt_ids", "1,99999"], "prompt token id 99999 is outside the vocabulary of 512"),
+        (["--prompt", ""], "the prompt is empty"),
+        (["--top_p", "2"], "--top_p must be a number from 0 to 1"),
+        (["--max_new_tokens", "-5"], "--max_new_tokens must be a whole number from -1"),
+    ],
+)
+def test_llm_runner_flags(args, expected):
+    model, tokenizer = "zoo/llama_pte.pte", "zoo/llama_pte.tokenizer.json"
+    assert_error(run(LLM_RUNNER, "--model", model, "--tokenizer", tokenizer, "--bos", "false", *args), expected)

@@ -102,3 +102,20 @@ def test_interrupted_export_leaves_no_pte(tmp_path):
     proc.wait()
     assert not out.exists()
     assert not [p for p in tmp_path.iterdir() if p.suffix == ".pte"]
+
+
+def test_group_size_that_does_not_divide(tmp_path):
+    proc, out = run_export(tmp_path, "--zoo_config", runfile(LLAMA), "--qlinear", "8da4w", "--qlinear_group_size", "48")
+    assert_one_line_error(proc, out, "qlinear_group_size 48 does not divide the 64 input features")
+
+
+def test_context_longer_than_the_model_supports(tmp_path):
+    proc, out = run_export(tmp_path, "--zoo_config", runfile(LLAMA), "--max_seq_len", "4096")
+    assert_one_line_error(proc, out, "max_seq_len 4096 exceeds the model's max_position_embeddings 256")
+
+
+def test_not_a_boolean(tmp_path):
+    proc, out = run_export(tmp_path, "--zoo_config", runfile(LLAMA), "--dynamic_shapes", "maybe")
+    assert proc.returncode == 2
+    assert "expected true or false, got 'maybe'" in proc.stderr
+    assert not out.exists()
