@@ -4,6 +4,9 @@ on the same .pte, same prompt, greedy, in one run. Each contender runs in its ow
 (peak RSS is that process's).
 
 Usage: bazel run -c opt //bench:llm_runner -- [--model zoo/llama_pte] [--new_tokens 100] [--repeats 3]
+       bazel run -c opt //bench:smollm2_decode -- --anchor_pte /path/to/optimum/model.pte
+(--anchor_pte: another program of the same model, e.g. optimum-cli's, run in TextLLMRunner; the
+ratios are then against it.)
 """
 import argparse
 import json
@@ -65,9 +68,14 @@ import torch
 threads = int(sys.argv[5])
 torch.set_num_threads(threads)
 from tokenizers import Tokenizer
-from zoo.sources import build_zoo_model, read_zoo_config
 config, tok, prompt, n, bos = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[6])
-model = build_zoo_model(read_zoo_config(config))
+if config.endswith(".gguf"):
+    import os, transformers
+    model = transformers.AutoModelForCausalLM.from_pretrained(os.path.dirname(config), gguf_file=os.path.basename(config),
+                                                              torch_dtype=torch.float32, local_files_only=True).eval()
+else:
+    from zoo.sources import build_zoo_model, read_zoo_config
+    model = build_zoo_model(read_zoo_config(config))
 ids = ([bos] if bos >= 0 else []) + Tokenizer.from_file(tok).encode(prompt).ids
 with torch.no_grad():
     t0 = time.perf_counter()
@@ -86,7 +94,8 @@ print(json.dumps({"decode_tokens_per_s": (n - 1) / (t2 - t1), "prefill_tokens_pe
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--model", default="zoo/llama_pte", help="runfiles stem of an executorch_model (text generation)")
-    p.add_argument("--config", default="zoo/configs/llama.json", help="zoo config for the HF eager anchor")
+    p.add_argument("--config", default="zoo/configs/llama.json", help="zoo config or .gguf file for the HF eager anchor")
+    p.add_argument("--anchor_pte", help="another .pte of the same model (e.g. optimum-cli's) to run in TextLLMRunner")
     p.add_argument("--new_tokens", type=int, default=100)
     p.add_argument("--repeats", type=int, default=3)
     args = p.parse_args()
@@ -100,6 +109,8 @@ def main():
         "ours: C++ llm_runner": [os.path.abspath("runtime/llm_runner"), "--model", pte, "--tokenizer", tok,
                                  "--prompt", PROMPT, "--max_new_tokens", str(n), "--json", "--bos", "false"],
         "ExecuTorch TextLLMRunner (wheel)": [python, "-c", TEXT_LLM_RUNNER, pte, tok, PROMPT, str(n)],
+        **({"TextLLMRunner on --anchor_pte": [python, "-c", TEXT_LLM_RUNNER, os.path.abspath(args.anchor_pte), tok, PROMPT,
+                                              str(n)]} if args.anchor_pte else {}),
         "Python loop, ExecuTorch runtime": [python, "-c", PYTHON_LOOP, pte, tok, PROMPT, str(n), "-1"],
         "HF eager, 1 thread": [python, "-c", HF_EAGER, os.path.abspath(args.config), tok, PROMPT, str(n), "1", "-1"],
         "HF eager, 2 threads": [python, "-c", HF_EAGER, os.path.abspath(args.config), tok, PROMPT, str(n), "2", "-1"],
@@ -122,7 +133,9 @@ def main():
             stats["wall_s"] = time.perf_counter() - start
             runs.append(stats)
         results[name] = {k: statistics.median(r[k] for r in runs) for k in ("decode_tokens_per_s", "prefill_tokens_per_s", "time_to_first_token_ms", "rss_mb", "wall_s")}
-    anchor = results["ExecuTorch TextLLMRunner (wheel)"]["decode_tokens_per_s"]
+    anchor_name = "TextLLMRunner on --anchor_pte" if args.anchor_pte else "ExecuTorch TextLLMRunner (wheel)"
+    anchor = results[anchor_name]["decode_tokens_per_s"]
+    print(f"ratios are against: {anchor_name}")
     print(f"{args.model}.pte: {manifest['pte']['size_bytes'] / 1e6:.1f} MB, prompt {PROMPT!r} (no BOS), {n} new tokens, greedy; "
           f"median of {args.repeats}; each in its own process")
     print(f"{'contender':<36}{'decode tok/s':>14}{'vs TLR':>8}{'prefill tok/s':>15}{'TTFT ms':>10}{'peak RSS MB':>13}")

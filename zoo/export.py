@@ -30,6 +30,8 @@ def _hermetic_environment():
         "TRITON_CACHE_DIR": os.path.join(scratch, "triton"),
         "XDG_CACHE_HOME": os.path.join(scratch, "cache"),
         "TOKENIZERS_PARALLELISM": "false",
+        "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+        "TQDM_DISABLE": "1",
     }.items():
         os.environ.setdefault(key, value)
 
@@ -49,10 +51,14 @@ def infer_task(loaded) -> str:
     if loaded.extras.get("task"):
         return loaded.extras["task"]
     architectures = getattr(loaded.config, "architectures", None) or []
+    # the longest matching suffix wins: GPT2LMHeadModel is text-generation, BertModel feature-extraction
+    best, best_len = None, 0
     for name in registry.TASKS.names():
-        suffixes = registry.TASKS.get(name).architecture_suffixes
-        if any(a.endswith(suffixes) for a in architectures if suffixes):
-            return name
+        for suffix in registry.TASKS.get(name).architecture_suffixes or ():
+            if len(suffix) > best_len and any(a.endswith(suffix) for a in architectures):
+                best, best_len = name, len(suffix)
+    if best:
+        return best
     raise ExportError(
         f"cannot infer the task from architectures {architectures or '(none)'}; set task to one of: {', '.join(registry.TASKS.names())}"
     )
@@ -112,8 +118,10 @@ def lower(settings: ExportSettings, plan):
         )
         passes = [InitializedMutableBufferPass(plan.initialized_buffers)] if plan.initialized_buffers else []
         # quant fusion turns torchao's dequantize_affine + embedding into the runtime's
-        # quantized_decomposed kernels (there is no out variant of dequantize_affine)
-        return edge.to_executorch(ExecutorchBackendConfig(passes=passes, do_quant_fusion_and_const_prop=True))
+        # quantized_decomposed kernels (there is no out variant of dequantize_affine);
+        # re-inplacing turns KV-cache index_put back into an in-place update (no cache copy)
+        return edge.to_executorch(ExecutorchBackendConfig(
+            passes=passes, do_quant_fusion_and_const_prop=True, run_reinplace_pass=True))
     except Exception as e:  # noqa: BLE001
         raise ExportModelError(f"lowering {name} with recipe {settings.recipe!r} failed: {_first_line(e)}") from e
 
@@ -213,13 +221,9 @@ def _tokenizer_json(loaded) -> bytes:
     if loaded.tokenizer_json:
         with open(loaded.tokenizer_json, "rb") as f:
             return f.read()
-    if "gguf_file" in loaded.extras:
-        import transformers
-
-        tok = transformers.AutoTokenizer.from_pretrained(
-            loaded.extras["gguf_dir"], gguf_file=loaded.extras["gguf_file"], local_files_only=True
-        )
-        return tok.backend_tokenizer.to_str().encode("utf-8")
+    tokenizer = sources.hf_tokenizer(loaded)
+    if tokenizer is not None and "gguf_file" in loaded.extras:
+        return tokenizer.backend_tokenizer.to_str().encode("utf-8")
     return None
 
 
@@ -260,6 +264,7 @@ def export(settings: ExportSettings, pte_path: str, manifest_path: str = None, t
         "task": task_name,
         "settings": {**settings.as_manifest(), "task": task_name},
         "metadata": plan.constant_methods,
+        **plan.manifest,
         **_describe_program(program_manager, pte, plan.constant_methods),
         "quantization": quantization,
         "pte": {"size_bytes": len(pte), "sha256": hashlib.sha256(pte).hexdigest()},

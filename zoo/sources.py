@@ -130,7 +130,8 @@ def _load_gguf(source: ModelSource) -> LoadedModel:
         raise ExportError(f"gguf source {source.label or source.path} is not a .gguf file")
     directory, name = os.path.split(source.path)
     config = transformers.AutoConfig.from_pretrained(directory or ".", gguf_file=name, local_files_only=True)
-    return LoadedModel(model=None, config=config, extras={"gguf_dir": directory or ".", "gguf_file": name})
+    # GGUF files hold language models; their configs name no architecture to infer a task from
+    return LoadedModel(model=None, config=config, extras={"gguf_dir": directory or ".", "gguf_file": name, "task": "text-generation"})
 
 
 @_loader("module")
@@ -155,6 +156,22 @@ def _load_module(source: ModelSource) -> LoadedModel:
     if isinstance(example_inputs, torch.Tensor):
         example_inputs = (example_inputs,)
     return LoadedModel(model=model.eval(), example_inputs=tuple(example_inputs))
+
+
+def hf_tokenizer(loaded: LoadedModel):
+    """The source's transformers tokenizer (checkpoint directory or GGUF file), or None. Loaded
+    once per export: GGUF tokenizers are rebuilt from the file's metadata, which takes seconds."""
+    if "hf_tokenizer" not in loaded.extras:
+        import transformers
+
+        tokenizer = None
+        if "gguf_file" in loaded.extras:
+            tokenizer = transformers.AutoTokenizer.from_pretrained(
+                loaded.extras["gguf_dir"], gguf_file=loaded.extras["gguf_file"], local_files_only=True)
+        elif "checkpoint_dir" in loaded.extras and _tokenizer_file_in(loaded.extras["checkpoint_dir"]):
+            tokenizer = transformers.AutoTokenizer.from_pretrained(loaded.extras["checkpoint_dir"], local_files_only=True)
+        loaded.extras["hf_tokenizer"] = tokenizer
+    return loaded.extras["hf_tokenizer"]
 
 
 def load_pretrained(loaded: LoadedModel, auto_class) -> torch.nn.Module:

@@ -2,7 +2,7 @@
 
 tests/zoo/test_choices.py keeps these lists equal to the exporter's registries."""
 
-TASKS = ["fill-mask", "image-classification", "module", "text-generation"]
+TASKS = ["feature-extraction", "fill-mask", "image-classification", "module", "text-generation"]
 RECIPES = ["portable", "xnnpack"]
 QLINEAR = ["4w", "8da4w", "8da8w", "8w"]
 QEMBEDDING = ["4w", "8w"]

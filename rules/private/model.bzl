@@ -7,9 +7,13 @@ load(":python.bzl", "PY_TOOLCHAIN", "run_python")
 _SOURCE_ATTRS = ["model", "checkpoint", "gguf", "module"]
 
 def _checkpoint_dir(ctx):
+    # the shallowest config.json is the model's (sentence-transformers add e.g. 1_Pooling/config.json)
+    best = None
     for f in ctx.files.checkpoint:
-        if f.basename == "config.json":
-            return f.dirname
+        if f.basename == "config.json" and (best == None or len(f.path) < len(best.path)):
+            best = f
+    if best:
+        return best.dirname
     fail("{}: checkpoint {} has no config.json; point it at a Hugging Face model directory (config.json, *.safetensors, tokenizer files)".format(
         ctx.label,
         ctx.attr.checkpoint.label,

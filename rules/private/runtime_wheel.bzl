@@ -1,7 +1,7 @@
 """Repository rule: the ExecuTorch C++ runtime (headers + shared libraries) from the executorch
 wheel for one platform, fetched with pip (no other client), checked against a pinned sha256."""
 
-load(":repository_utils.bzl", "check_execute")
+load(":repository_utils.bzl", "fetch_wheel")
 
 _BUILD = """\
 load("@rules_executorch//rules/private:runtime_toolchain.bzl", "executorch_runtime")
@@ -54,64 +54,26 @@ _LIBRARIES = [
     "executorch",
 ]
 
-_EXTRACT = """
-import hashlib, os, sys, zipfile
-wheel, sha256, libs = sys.argv[1], sys.argv[2], sys.argv[3].split(",")
-digest = hashlib.sha256(open(wheel, "rb").read()).hexdigest()
-if digest != sha256:
-    sys.exit("sha256 of %s is %s, expected %s" % (os.path.basename(wheel), digest, sha256))
-wanted = {"executorch/lib/lib%s.so" % l for l in libs}
-with zipfile.ZipFile(wheel) as z:
-    for info in z.infolist():
-        name = info.filename
-        if (name.startswith("executorch/include/") and not name.endswith("/")) or name in wanted:
-            target = name[len("executorch/"):]
-            os.makedirs(os.path.dirname(target), exist_ok=True)
-            with z.open(info) as src, open(target, "wb") as dst:
-                dst.write(src.read())
-            if name in wanted:
-                os.chmod(target, 0o755)
-missing = [w for w in wanted if not os.path.exists(w[len("executorch/"):])]
-if missing:
-    sys.exit("the wheel has no " + ", ".join(missing))
-"""
 
 def _runtime_wheel_impl(rctx):
-    python = rctx.which("python3")
-    if not python:
-        fail("rules_executorch: python3 (with pip) is needed to fetch the executorch runtime wheel")
-    rctx.report_progress("pip download executorch=={} for {}".format(rctx.attr.version, rctx.attr.wheel_platform))
-    result = rctx.execute([
-        python,
-        "-m",
-        "pip",
-        "download",
-        "--quiet",
-        "--no-deps",
-        "--only-binary=:all:",
-        "--platform",
-        rctx.attr.wheel_platform,
-        "--python-version",
-        "3.11",
-        "--implementation",
-        "cp",
-        "--abi",
-        "cp311",
-        "-d",
-        "wheel",
+    fetch_wheel(
+        rctx,
         "executorch==" + rctx.attr.version,
-    ], timeout = 1200)
-    check_execute(result, "pip download executorch=={} for {}".format(rctx.attr.version, rctx.attr.wheel_platform))
-    wheels = [p for p in rctx.path("wheel").readdir() if p.basename.endswith(".whl")]
-    if len(wheels) != 1:
-        fail("rules_executorch: expected one executorch wheel for {}, got {}".format(rctx.attr.wheel_platform, wheels))
-    rctx.file("extract.py", _EXTRACT)
-    check_execute(
-        rctx.execute([python, "extract.py", str(wheels[0]), rctx.attr.sha256, ",".join(_LIBRARIES)]),
-        "checking and unpacking " + wheels[0].basename,
+        rctx.attr.sha256,
+        prefix = "executorch/",
+        files = ["include/*"] + ["lib/lib{}.so".format(lib) for lib in _LIBRARIES],
+        executable = ["lib/*.so"],
+        pip_args = [
+            "--platform",
+            rctx.attr.wheel_platform,
+            "--python-version",
+            "3.11",
+            "--implementation",
+            "cp",
+            "--abi",
+            "cp311",
+        ],
     )
-    rctx.delete("wheel")
-    rctx.delete("extract.py")
     rctx.file("BUILD.bazel", _BUILD.format(
         libs = repr(_LIBRARIES),
         platform = rctx.attr.platform,

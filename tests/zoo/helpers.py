@@ -40,15 +40,14 @@ class LoadedProgram:
 
 
 def pte_greedy(program, prompt_ids, steps, parallel_prefill):
-    """Greedy tokens and prefill logits of a text-generation program (ExecuTorch's calling convention)."""
+    """Greedy tokens and the logits at every prompt position of a text-generation program
+    (ExecuTorch's calling convention; forward returns the last position's logits). Positions
+    are fed one at a time; with parallel prefill the whole prompt is then fed again in one call
+    (same cache slots), which gives the last row and the state decoding continues from."""
+    rows = [program.run([torch.tensor([[token]]), torch.tensor([pos])])[0][0, -1] for pos, token in enumerate(prompt_ids)]
     if parallel_prefill:
-        logits = program.run([torch.tensor([prompt_ids]), torch.arange(len(prompt_ids))])[0][0]
-        prefill_logits = logits
-    else:
-        rows = []
-        for pos, token in enumerate(prompt_ids):
-            rows.append(program.run([torch.tensor([[token]]), torch.tensor([pos])])[0][0, -1])
-        prefill_logits = torch.stack(rows)
+        rows[-1] = program.run([torch.tensor([prompt_ids]), torch.arange(len(prompt_ids))])[0][0, -1]
+    prefill_logits = torch.stack(rows)
     tokens = [int(prefill_logits[-1].argmax())]
     pos = len(prompt_ids)
     while len(tokens) < steps:

@@ -6,7 +6,7 @@ import torch
 
 from zoo import sources
 from zoo.registry import TASKS
-from zoo.tasks import ExportPlan, eager_outputs
+from zoo.tasks import ExportPlan, eager_outputs, encoder_plan
 
 
 class _MaskedLM(torch.nn.Module):
@@ -34,19 +34,4 @@ class FillMask:
 
     @staticmethod
     def plan(model, loaded, settings) -> ExportPlan:
-        max_len = min(settings.max_seq_len, getattr(model.config, "max_position_embeddings", settings.max_seq_len))
-        n = min(8, max_len)
-        ids = torch.arange(n, dtype=torch.long).remainder(model.config.vocab_size).unsqueeze(0)
-        example = (ids, torch.ones((1, n), dtype=torch.long))
-        dynamic = None
-        if settings.dynamic_shapes:
-            seq = torch.export.Dim("seq_len", min=2, max=max_len)
-            dynamic = ({1: seq}, {1: seq})
-        else:
-            example = (torch.ones((1, max_len), dtype=torch.long), torch.ones((1, max_len), dtype=torch.long))
-        return ExportPlan(
-            module=_MaskedLM(model),
-            example_args=example,
-            dynamic_shapes=dynamic,
-            constant_methods={"get_max_seq_len": max_len, "get_vocab_size": int(model.config.vocab_size)},
-        )
+        return encoder_plan(model, settings, _MaskedLM(model), {"get_vocab_size": int(model.config.vocab_size)})

@@ -1,13 +1,16 @@
 """text-generation: decoder-only causal LMs with a static (or hybrid sliding-window) KV cache.
 
 The program follows ExecuTorch's LLM calling convention: forward(input_ids[1, n],
-cache_position[n]) -> logits[1, n, vocab], plus the constant methods TextLLMRunner reads.
+cache_position[n]) -> logits[1, 1, vocab] (the last position's, as ExecuTorch's own LLM exports
+do), plus the constant methods TextLLMRunner reads. Attention and the KV cache are ours
+(zoo/static_cache.py), formulated to be fast with the runtime's kernels.
 """
 import torch
 
 from zoo import sources
 from zoo.errors import ExportError
 from zoo.registry import TASKS
+from zoo.static_cache import StaticCacheLM
 from zoo.tasks import ExportPlan
 
 
@@ -30,9 +33,6 @@ class TextGeneration:
 
     @staticmethod
     def plan(model, loaded, settings) -> ExportPlan:
-        import transformers
-        from transformers.integrations.executorch import TorchExportableModuleForDecoderOnlyLM
-
         config = model.config.get_text_config()
         max_seq_len = settings.max_seq_len
         limit = getattr(config, "max_position_embeddings", None)
@@ -40,12 +40,7 @@ class TextGeneration:
             raise ExportError(f"max_seq_len {max_seq_len} exceeds the model's max_position_embeddings {limit}; lower max_seq_len")
         if max_seq_len < 2:
             raise ExportError(f"max_seq_len must be at least 2, got {max_seq_len}")
-        model.generation_config = transformers.GenerationConfig(
-            use_cache=True,
-            cache_implementation="static",
-            cache_config={"batch_size": 1, "max_cache_len": max_seq_len},
-        )
-        wrapper = TorchExportableModuleForDecoderOnlyLM(model, batch_size=1, max_cache_len=max_seq_len)
+        wrapper = StaticCacheLM(model, max_seq_len).eval()
 
         if settings.dynamic_shapes:
             n = min(4, max_seq_len - 1)
@@ -59,7 +54,7 @@ class TextGeneration:
         }
         bos, eos = _special_ids(model, loaded)
         return ExportPlan(
-            module=wrapper.model,
+            module=wrapper,
             example_kwargs=example,
             dynamic_shapes=dynamic,
             constant_methods={
@@ -72,7 +67,8 @@ class TextGeneration:
                 "enable_dynamic_shape": bool(settings.dynamic_shapes),
                 "use_sdpa_with_kv_cache": False,
             },
-            initialized_buffers=["key_cache", "value_cache", "cumulative_length"],
+            initialized_buffers=wrapper.cache_buffer_names(),
+            manifest={"chat": chat_template(loaded)},
         )
 
 
@@ -116,6 +112,26 @@ def reference(model, loaded, settings, plan, tokenizer_json):
         "tokens": np.array(tokens, dtype=np.int64),
         "logits": prompt_logits[-1].numpy(),
     }
+
+
+CHAT_MARKER = "\u0000message\u0000"
+
+
+def chat_template(loaded):
+    """The model's chat template rendered for one user turn (with the generation prompt), as the
+    text before and after the user's message; None when the source has no chat template. Runners
+    apply it with --chat, so no template engine is needed at run time."""
+    tokenizer = sources.hf_tokenizer(loaded)
+    if tokenizer is None or not getattr(tokenizer, "chat_template", None):
+        return None
+    try:
+        text = tokenizer.apply_chat_template([{"role": "user", "content": CHAT_MARKER}], tokenize=False, add_generation_prompt=True)
+    except Exception as e:  # noqa: BLE001 - templates are user-supplied Jinja
+        raise ExportError(f"the model's chat template cannot be rendered: {type(e).__name__}: {e}") from e
+    if text.count(CHAT_MARKER) != 1:
+        raise ExportError("the model's chat template does not place the user message exactly once; it cannot be split into a prefix and a suffix")
+    prefix, suffix = text.split(CHAT_MARKER)
+    return {"prefix": prefix, "suffix": suffix}
 
 
 def _special_ids(model, loaded):

@@ -1,0 +1,66 @@
+"""Quantized vs fp32 programs of one model, scored by our C++ runner on a fixed text
+(zoo/data/eval.txt): perplexity ratio and teacher-forced top-1 agreement.
+
+    bazel run //bench:quality -- --reference zoo/smollm2_135m_pte --candidates zoo/smollm2_135m_8da4w_pte,...
+
+Each program is named by its output path without extension (<path>.pte, <path>.tokenizer.json)."""
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+TEXT = "zoo/data/eval.txt"
+RUNNER = "runtime/llm_runner"
+
+
+def _resolve(path):
+    """Paths work from the runfiles tree (tests, bazel run) or the workspace (bazel-bin)."""
+    for root in ("", "bazel-bin/"):
+        if os.path.exists(root + path):
+            return root + path
+    return path
+
+
+def score(program: str, text: str = TEXT) -> dict:
+    """Scores `text` with <program>.pte; returns the runner's JSON."""
+    out = subprocess.run(
+        [_resolve(RUNNER), "--model", _resolve(program + ".pte"), "--tokenizer", _resolve(program + ".tokenizer.json"),
+         "--perplexity", _resolve(text)],
+        capture_output=True, text=True)
+    if out.returncode != 0:
+        raise RuntimeError(f"scoring {program} failed: {out.stderr.strip()}")
+    return json.loads(out.stdout)
+
+
+def compare(reference: dict, candidate: dict) -> dict:
+    if reference["token_ids"] != candidate["token_ids"]:
+        raise ValueError("the two programs tokenized the text differently; compare programs of the same model")
+    same = sum(a == b for a, b in zip(reference["argmax"], candidate["argmax"]))
+    return {
+        "perplexity": candidate["perplexity"],
+        "perplexity_ratio": candidate["perplexity"] / reference["perplexity"],
+        "top1_agreement": same / len(reference["argmax"]),
+        "tokens_per_s": candidate["tokens_per_s"],
+    }
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--reference", required=True, help="the fp32 program (path without .pte)")
+    p.add_argument("--candidates", required=True, help="comma-separated quantized programs")
+    args = p.parse_args(argv)
+    if os.environ.get("BUILD_WORKSPACE_DIRECTORY"):
+        os.chdir(os.environ["BUILD_WORKSPACE_DIRECTORY"])
+    ref = score(args.reference)
+    print(f"text: {TEXT}, {ref['scored_tokens']} tokens scored one at a time")
+    print(f"{'program':40s} {'perplexity':>10s} {'ratio':>6s} {'top-1 agree':>11s} {'tok/s':>7s}")
+    print(f"{args.reference:40s} {ref['perplexity']:10.3f} {1.0:6.3f} {1.0:11.3f} {ref['tokens_per_s']:7.1f}")
+    for name in args.candidates.split(","):
+        c = compare(ref, score(name))
+        print(f"{name:40s} {c['perplexity']:10.3f} {c['perplexity_ratio']:6.3f} {c['top1_agreement']:11.3f} {c['tokens_per_s']:7.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

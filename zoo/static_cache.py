@@ -1,0 +1,194 @@
+"""A static KV cache and attention that export to fast ExecuTorch programs with only the ops the
+runtime's kernel libraries and XNNPACK provide.
+
+The plain transformers static-cache wrapper spends most of a decode step copying: it repeats the
+key/value heads for grouped-query attention over every cache slot (expand_copy) and rewrites the
+whole cache on each update (index_copy). Here instead
+- each layer's cache is a [max_seq_len, kv_heads, head_dim] buffer updated in place with
+  index_put_ at `cache_position` (the exporter re-inplaces it, so no copy of the cache is made);
+- attention reads only the filled prefix cache[:start + n] (start = cache_position[0], read with
+  .item(), so the program has a dynamic length bounded by max_seq_len);
+- query heads are grouped per key/value head by a reshape, so keys and values are never repeated;
+- the causal (and sliding-window) mask is built once per forward from cache_position.
+
+The calling convention is unchanged: forward(input_ids[1, n], cache_position[n]) -> logits.
+"""
+import torch
+
+ATTENTION = "executorch_static_cache"
+
+
+def grouped_attention(module, query, key, value, attention_mask, scaling=None, dropout=0.0, softcap=None, **kwargs):
+    """Attention for one layer. query [1, heads, n, d]; key/value [1, kv_heads, length, d] (the
+    filled cache prefix); attention_mask [1, 1, n, length] additive. Returns [1, n, heads, d]."""
+    _, heads, n, dim = query.shape
+    kv_heads, length = key.shape[1], key.shape[2]
+    attention_mask = _additive_mask(attention_mask, n, length, query.dtype)
+    groups = heads // kv_heads
+    if scaling is None:
+        scaling = dim ** -0.5
+    # heads h = k * groups + g share key/value head k: [kv_heads, groups * n, d]
+    q = query.reshape(kv_heads, groups * n, dim)
+    scores = torch.bmm(q * scaling, key[0].transpose(1, 2))
+    if softcap is not None:
+        scores = torch.tanh(scores / softcap) * softcap
+    scores = scores.reshape(kv_heads, groups, n, length) + attention_mask[0]
+    probs = torch.softmax(scores.float(), dim=-1).to(value.dtype)
+    out = torch.bmm(probs.reshape(kv_heads, groups * n, length), value[0])
+    return out.reshape(1, heads, n, dim).transpose(1, 2), None
+
+
+def _additive_mask(mask, n, length, dtype):
+    """[.., n, length] additive mask from what transformers passes when the model runs outside
+    the wrapper (eager checks): a boolean mask, or None for plain causal attention."""
+    if mask is None:
+        causal = torch.ones(n, length, dtype=torch.bool).tril(diagonal=length - n)
+        mask = causal[None, None]
+    if mask.dtype == torch.bool:
+        mask = torch.where(mask, torch.zeros((), dtype=dtype), torch.full((), torch.finfo(dtype).min, dtype=dtype))
+    return mask
+
+
+def _register_attention():
+    from transformers import AttentionInterface
+    from transformers.masking_utils import ALL_MASK_ATTENTION_FUNCTIONS, sdpa_mask
+
+    AttentionInterface.register(ATTENTION, grouped_attention)
+    # the model also runs eagerly (references, checks): masks as for sdpa
+    ALL_MASK_ATTENTION_FUNCTIONS.register(ATTENTION, sdpa_mask)
+
+
+class _RmsNorm(torch.nn.Module):
+    """RMSNorm with the mean of squares as a matrix product with a [1, d] row of 1/d: XNNPACK
+    only averages 4-D tensors, and a norm left to the portable kernels splits every layer into
+    more delegate partitions (slower to lower, more hand-offs per token)."""
+
+    def __init__(self, weight, eps, offset):
+        super().__init__()
+        self.weight = weight
+        self.eps = eps
+        self.offset = offset  # Gemma scales by (1 + weight)
+        dim = weight.shape[-1]
+        self.register_buffer("mean_row", torch.full((1, dim), 1.0 / dim), persistent=False)
+
+    def forward(self, x):
+        dtype = x.dtype
+        h = x.float()
+        variance = torch.nn.functional.linear(h * h, self.mean_row)
+        h = h * torch.rsqrt(variance + self.eps)
+        if self.offset:
+            return (h * (1.0 + self.weight.float())).to(dtype)
+        return self.weight * h.to(dtype)
+
+
+def _rms_norm_like(module):
+    """(eps, offset) of a transformers RMSNorm whose formula _RmsNorm reproduces, else None."""
+    name = type(module).__name__
+    if not name.endswith("RMSNorm") or not isinstance(getattr(module, "weight", None), torch.nn.Parameter):
+        return None
+    if name.startswith("Gemma3") and hasattr(module, "eps"):
+        return module.eps, True
+    if hasattr(module, "variance_epsilon") and not name.startswith("Gemma"):
+        return module.variance_epsilon, False
+    return None
+
+
+def replace_rms_norms(model) -> int:
+    """Swaps the RMSNorms of known families for _RmsNorm (same values); returns how many."""
+    count = 0
+    for parent in list(model.modules()):
+        for child_name, child in list(parent.named_children()):
+            found = _rms_norm_like(child)
+            if found:
+                setattr(parent, child_name, _RmsNorm(child.weight, *found))
+                count += 1
+    return count
+
+
+class _LayerCaches:
+    """What the transformers layers see as `past_key_values`: update() writes the new keys and
+    values in place and returns the filled prefix. Plain object (not a Module) so the buffers
+    stay owned by the wrapper."""
+
+    def __init__(self, owner):
+        self._owner = owner
+        self.cache_position = None
+        self.length = None
+
+    def update(self, key_states, value_states, layer_idx, cache_kwargs=None):
+        keys = getattr(self._owner, f"key_cache_{layer_idx}")
+        values = getattr(self._owner, f"value_cache_{layer_idx}")
+        # [1, kv_heads, n, d] -> [n, kv_heads, d], one row per position
+        keys.index_put_((self.cache_position,), key_states[0].transpose(0, 1))
+        values.index_put_((self.cache_position,), value_states[0].transpose(0, 1))
+        k = keys[: self.length].transpose(0, 1).unsqueeze(0)
+        v = values[: self.length].transpose(0, 1).unsqueeze(0)
+        return k, v
+
+    # transformers asks caches a few questions; answer them for a static cache
+    def get_seq_length(self, layer_idx=0):
+        return 0
+
+    @property
+    def is_compileable(self):
+        return True
+
+
+class StaticCacheLM(torch.nn.Module):
+    """forward(input_ids[1, n], cache_position[n]) -> logits[1, 1, vocab] (the last position's)."""
+
+    def __init__(self, model, max_seq_len: int, last_logits_only: bool = True):
+        super().__init__()
+        _register_attention()
+        model.set_attn_implementation(ATTENTION)
+        replace_rms_norms(model)
+        self.model = model
+        config = model.config.get_text_config()
+        self.max_seq_len = max_seq_len
+        self.last_logits_only = last_logits_only
+        heads = config.num_attention_heads
+        kv_heads = getattr(config, "num_key_value_heads", None) or heads
+        head_dim = getattr(config, "head_dim", None) or config.hidden_size // heads
+        dtype = next(model.parameters()).dtype
+        for i in range(config.num_hidden_layers):
+            self.register_buffer(f"key_cache_{i}", torch.zeros(max_seq_len, kv_heads, head_dim, dtype=dtype))
+            self.register_buffer(f"value_cache_{i}", torch.zeros(max_seq_len, kv_heads, head_dim, dtype=dtype))
+        self.register_buffer("positions", torch.arange(max_seq_len), persistent=False)
+        self.layer_types = getattr(config, "layer_types", None)
+        self.sliding_window = getattr(config, "sliding_window", None)
+        self._caches = _LayerCaches(self)
+
+    def cache_buffer_names(self):
+        return [name for name, _ in self.named_buffers() if name.startswith(("key_cache_", "value_cache_"))]
+
+    def _mask(self, cache_position, length, window=None):
+        keys = self.positions[:length].unsqueeze(0)  # [1, length]
+        queries = cache_position.unsqueeze(1)  # [n, 1]
+        allowed = keys <= queries
+        if window:
+            allowed = allowed & (keys > queries - window)
+        zero = torch.zeros((), dtype=self.key_cache_0.dtype)
+        neg = torch.full((), torch.finfo(self.key_cache_0.dtype).min, dtype=self.key_cache_0.dtype)
+        return torch.where(allowed, zero, neg).unsqueeze(0).unsqueeze(0)
+
+    def forward(self, input_ids, cache_position):
+        n = input_ids.shape[1]
+        start = cache_position[0].item()
+        torch._check_is_size(start)
+        torch._check(start + n <= self.max_seq_len)
+        length = start + n
+        self._caches.cache_position = cache_position
+        self._caches.length = length
+        mask = self._mask(cache_position, length)
+        if self.layer_types and self.sliding_window and "sliding_attention" in self.layer_types:
+            mask = {"full_attention": mask, "sliding_attention": self._mask(cache_position, length, self.sliding_window)}
+        out = self.model(
+            input_ids=input_ids,
+            attention_mask=mask,
+            position_ids=cache_position.unsqueeze(0),
+            cache_position=cache_position,
+            past_key_values=self._caches,
+            use_cache=True,
+            logits_to_keep=1 if self.last_logits_only else 0,
+        )
+        return out.logits
