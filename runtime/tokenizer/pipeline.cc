@@ -181,6 +181,15 @@ void PreTokenizeStep(const PreTokenizerStep& step, Piece piece, std::vector<Piec
       }
       return;
     }
+    case PreTokenizerStep::Kind::kBert: {
+      std::vector<Piece> words;
+      AppendSplit(piece, CharMatches(piece.text, IsWhitespace), SplitBehavior::kRemoved, false, &words);
+      for (const Piece& word : words) {
+        AppendSplit(word, CharMatches(word.text, [](char32_t c) { return (CharClassOf(c) & kBertPunctuation) != 0; }),
+                    SplitBehavior::kIsolated, false, out);
+      }
+      return;
+    }
     case PreTokenizerStep::Kind::kByteLevel: {
       if (step.add_prefix_space && piece.text[0] != ' ') piece.text.insert(0, " ");
       const size_t first = out->size();
@@ -220,6 +229,27 @@ std::optional<uint8_t> ByteOfFallbackToken(std::string_view token) {
   if (token[3] == '+') return static_cast<uint8_t>(low);
   if (high < 0) return std::nullopt;
   return static_cast<uint8_t>(high * 16 + low);
+}
+
+// The WordPiece decoder's cleanup: these replacements, in this order.
+std::string WordPieceCleanup(std::string text) {
+  static const std::array<std::pair<const char*, const char*>, 11> kReplacements = {{
+      {" .", "."},
+      {" ?", "?"},
+      {" !", "!"},
+      {" ,", ","},
+      {" ' ", "'"},
+      {" n't", "n't"},
+      {" 'm", "'m"},
+      {" do not", " don't"},
+      {" 's", "'s"},
+      {" 've", "'ve"},
+      {" 're", "'re"},
+  }};
+  for (const auto& [pattern, replacement] : kReplacements) {
+    if (text.find(pattern) != std::string::npos) text = ReplaceAll(text, pattern, replacement);
+  }
+  return text;
 }
 
 std::vector<std::string> DecodeStep(const DecoderStep& step, std::vector<std::string> tokens) {
@@ -292,6 +322,19 @@ std::vector<std::string> DecodeStep(const DecoderStep& step, std::vector<std::st
     case DecoderStep::Kind::kReplace:
       for (std::string& token : tokens) token = ReplaceAll(token, step.pattern, step.content);
       return tokens;
+    case DecoderStep::Kind::kWordPiece:
+      for (size_t i = 0; i < tokens.size(); ++i) {
+        std::string& token = tokens[i];
+        if (i != 0) {
+          if (token.compare(0, step.pattern.size(), step.pattern) == 0) {
+            token.erase(0, step.pattern.size());
+          } else {
+            token.insert(0, " ");
+          }
+        }
+        if (step.cleanup) token = WordPieceCleanup(std::move(token));
+      }
+      return tokens;
     case DecoderStep::Kind::kMetaspace: {
       // The replacement character becomes a space, except in the first token (where it was
       // prepended) unless nothing is ever prepended.
@@ -315,6 +358,50 @@ std::vector<std::string> DecodeStep(const DecoderStep& step, std::vector<std::st
   return tokens;
 }
 
+// The ideographs BertNormalizer surrounds with spaces (the CJK Unified Ideographs blocks and
+// their compatibility blocks, as tokenizers lists them).
+bool IsChineseChar(char32_t c) {
+  return (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0x3400 && c <= 0x4DBF) || (c >= 0x20000 && c <= 0x2A6DF) ||
+         (c >= 0x2A700 && c <= 0x2B73F) || (c >= 0x2B740 && c <= 0x2B81F) || (c >= 0x2B920 && c <= 0x2CEAF) ||
+         (c >= 0xF900 && c <= 0xFAFF) || (c >= 0x2F800 && c <= 0x2FA1F);
+}
+
+std::string BertNormalize(const NormalizerStep& step, std::string_view text) {
+  std::vector<char32_t> chars;
+  chars.reserve(text.size());
+  for (size_t pos = 0; pos < text.size();) {
+    char32_t c = DecodeUtf8(text, &pos);
+    if (step.clean_text) {
+      if ((CharClassOf(c) & kBertControl) != 0) continue;
+      if (IsWhitespace(c)) c = ' ';
+    }
+    if (step.handle_chinese_chars && IsChineseChar(c)) {
+      chars.insert(chars.end(), {U' ', c, U' '});
+    } else {
+      chars.push_back(c);
+    }
+  }
+  if (step.strip_accents) {
+    DecomposeNfd(&chars);
+    chars.erase(std::remove_if(chars.begin(), chars.end(),
+                               [](char32_t c) { return (CharClassOf(c) & kBertNonspacingMark) != 0; }),
+                chars.end());
+  }
+  std::string out;
+  out.reserve(text.size());
+  std::vector<char32_t> lower;
+  for (char32_t c : chars) {
+    if (!step.lowercase) {
+      AppendUtf8(c, &out);
+      continue;
+    }
+    lower.clear();
+    AppendLowercase(c, &lower);
+    for (char32_t l : lower) AppendUtf8(l, &out);
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string Normalize(const std::vector<NormalizerStep>& steps, std::string text) {
@@ -328,6 +415,9 @@ std::string Normalize(const std::vector<NormalizerStep>& steps, std::string text
         break;
       case NormalizerStep::Kind::kNfc:
         text = NormalizeNfc(text);
+        break;
+      case NormalizerStep::Kind::kBert:
+        text = BertNormalize(step, text);
         break;
     }
   }
@@ -346,6 +436,28 @@ void PreTokenize(const std::vector<PreTokenizerStep>& steps, std::vector<Piece>*
       }
     }
     *pieces = std::move(next);
+  }
+}
+
+void PostProcess(const std::vector<PostProcessorStep>& steps, std::vector<int32_t>* ids,
+                 std::vector<int32_t>* type_ids) {
+  for (const PostProcessorStep& step : steps) {
+    std::vector<int32_t> new_ids, new_type_ids;
+    for (const PostProcessorStep::Piece& piece : step.single) {
+      if (piece.is_sequence) {
+        new_ids.insert(new_ids.end(), ids->begin(), ids->end());
+        if (piece.type_id < 0) {
+          new_type_ids.insert(new_type_ids.end(), type_ids->begin(), type_ids->end());
+        } else {
+          new_type_ids.insert(new_type_ids.end(), ids->size(), piece.type_id);
+        }
+      } else {
+        new_ids.insert(new_ids.end(), piece.ids.begin(), piece.ids.end());
+        new_type_ids.insert(new_type_ids.end(), piece.ids.size(), std::max(piece.type_id, 0));
+      }
+    }
+    *ids = std::move(new_ids);
+    *type_ids = std::move(new_type_ids);
   }
 }
 

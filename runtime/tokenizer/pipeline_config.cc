@@ -158,6 +158,67 @@ bool ParseSplitBehavior(const JsonValue& json, const std::string& where, SplitBe
   return false;
 }
 
+// TemplateProcessing: the "single" template, whose pieces are {"Sequence": {"id": "A",
+// "type_id": 0}} or {"SpecialToken": {"id": "[CLS]", "type_id": 0}}, the special tokens' ids
+// coming from "special_tokens".
+bool ParseTemplateProcessing(const JsonValue& json, const std::string& where, std::vector<PostProcessorStep>* steps,
+                             std::string* error) {
+  const JsonValue* single = json.Find("single");
+  const JsonValue* special_tokens = json.Find("special_tokens");
+  if (single == nullptr || !single->is_array()) {
+    *error = where + ".single must be an array";
+    return false;
+  }
+  if (special_tokens == nullptr || !special_tokens->is_object()) {
+    *error = where + ".special_tokens must be an object";
+    return false;
+  }
+  PostProcessorStep step;
+  for (size_t i = 0; i < single->array_items().size(); ++i) {
+    const std::string piece_where = where + ".single[" + std::to_string(i) + "]";
+    const JsonValue& item = single->array_items()[i];
+    const bool is_object = item.is_object() && item.object_members().size() == 1;
+    const std::string kind = is_object ? item.object_members()[0].first : "";
+    const JsonValue* body = is_object ? &item.object_members()[0].second : nullptr;
+    const JsonValue* id_json = body != nullptr && body->is_object() ? body->Find("id") : nullptr;
+    const JsonValue* type_json = body != nullptr && body->is_object() ? body->Find("type_id") : nullptr;
+    const std::optional<int32_t> type = type_json != nullptr ? NonNegativeInt32(*type_json) : std::nullopt;
+    if ((kind != "Sequence" && kind != "SpecialToken") || id_json == nullptr || !id_json->is_string() || !type) {
+      *error = piece_where + " must be {\"Sequence\": {\"id\": \"A\", \"type_id\": N}} or "
+               "{\"SpecialToken\": {\"id\": TOKEN, \"type_id\": N}}";
+      return false;
+    }
+    const std::string* id = &id_json->string_value();
+    PostProcessorStep::Piece piece;
+    piece.type_id = *type;
+    if (kind == "Sequence") {
+      if (*id != "A") {
+        *error = piece_where + ": a single-sequence template can only contain sequence \"A\", not " + JsonQuote(*id);
+        return false;
+      }
+      piece.is_sequence = true;
+    } else {
+      const JsonValue* token = special_tokens->Find(*id);
+      const JsonValue* ids = token != nullptr && token->is_object() ? token->Find("ids") : nullptr;
+      if (ids == nullptr || !ids->is_array()) {
+        *error = piece_where + ": special token " + JsonQuote(*id) + " has no ids in " + where + ".special_tokens";
+        return false;
+      }
+      for (const JsonValue& value : ids->array_items()) {
+        const std::optional<int32_t> token_id = NonNegativeInt32(value);
+        if (!token_id) {
+          *error = where + ".special_tokens[" + JsonQuote(*id) + "].ids must be integers from 0 to 2147483647";
+          return false;
+        }
+        piece.ids.push_back(*token_id);
+      }
+    }
+    step.single.push_back(std::move(piece));
+  }
+  steps->push_back(std::move(step));
+  return true;
+}
+
 }  // namespace
 
 bool ParseNormalizer(const JsonValue& json, const std::string& where, std::vector<NormalizerStep>* steps,
@@ -185,7 +246,21 @@ bool ParseNormalizer(const JsonValue& json, const std::string& where, std::vecto
     steps->push_back(NormalizerStep{NormalizerStep::Kind::kNfc, "", ""});
     return true;
   }
-  return Unsupported(where, type, "Sequence, Prepend, Replace, NFC", error);
+  if (type == "BertNormalizer") {
+    NormalizerStep step{NormalizerStep::Kind::kBert, "", ""};
+    const JsonValue* strip_accents = json.Find("strip_accents");
+    const bool follows_lowercase = strip_accents == nullptr || strip_accents->is_null();
+    if (!ReadBoolMember(json, "clean_text", where, &step.clean_text, error) ||
+        !ReadBoolMember(json, "handle_chinese_chars", where, &step.handle_chinese_chars, error) ||
+        !ReadBoolMember(json, "strip_accents", where, &step.strip_accents, error) ||
+        !ReadBoolMember(json, "lowercase", where, &step.lowercase, error)) {
+      return false;
+    }
+    if (follows_lowercase) step.strip_accents = step.lowercase;
+    steps->push_back(std::move(step));
+    return true;
+  }
+  return Unsupported(where, type, "Sequence, Prepend, Replace, NFC, BertNormalizer", error);
 }
 
 bool ParsePreTokenizer(const JsonValue& json, const std::string& where, std::vector<PreTokenizerStep>* steps,
@@ -232,8 +307,10 @@ bool ParsePreTokenizer(const JsonValue& json, const std::string& where, std::vec
       return false;
     }
     AppendUtf8(step.replacement, &step.replacement_utf8);
+  } else if (type == "BertPreTokenizer") {
+    step.kind = PreTokenizerStep::Kind::kBert;
   } else {
-    return Unsupported(where, type, "Sequence, Split, ByteLevel, Digits, Metaspace", error);
+    return Unsupported(where, type, "Sequence, Split, ByteLevel, Digits, Metaspace, BertPreTokenizer", error);
   }
   steps->push_back(std::move(step));
   return true;
@@ -268,11 +345,49 @@ bool ParseDecoder(const JsonValue& json, const std::string& where, std::vector<D
         !ReadPrependScheme(json, where, &step.prepend_scheme, error)) {
       return false;
     }
+  } else if (type == "WordPiece") {
+    step.kind = DecoderStep::Kind::kWordPiece;
+    std::optional<std::string> prefix = "##";
+    if (!ReadStringMember(json, "prefix", where, &prefix, error) ||
+        !ReadBoolMember(json, "cleanup", where, &step.cleanup, error)) {
+      return false;
+    }
+    step.pattern = *prefix;
   } else {
-    return Unsupported(where, type, "Sequence, ByteLevel, ByteFallback, Fuse, Strip, Replace, Metaspace", error);
+    return Unsupported(where, type, "Sequence, ByteLevel, ByteFallback, Fuse, Strip, Replace, Metaspace, WordPiece",
+                       error);
   }
   steps->push_back(std::move(step));
   return true;
+}
+
+bool ParsePostProcessor(const JsonValue& json, const std::string& where, std::vector<PostProcessorStep>* steps,
+                        std::string* error) {
+  if (!RequireObject(json, where, error)) return false;
+  const std::string type = TypeOf(json);
+  if (type == "Sequence") return ParseSequence(json, "processors", where, steps, error, ParsePostProcessor);
+  if (type == "ByteLevel") return true;
+  if (type == "BertProcessing" || type == "RobertaProcessing") {
+    int32_t ids[2] = {0, 0};  // cls, sep
+    for (int i = 0; i < 2; ++i) {
+      const char* key = i == 0 ? "cls" : "sep";
+      const JsonValue* token = json.Find(key);
+      const JsonValue::Array* pair = token != nullptr && token->is_array() ? &token->array_items() : nullptr;
+      const std::optional<int32_t> id =
+          pair != nullptr && pair->size() == 2 && (*pair)[0].is_string() ? NonNegativeInt32((*pair)[1]) : std::nullopt;
+      if (!id) {
+        *error = where + "." + key + " must be a [token, id] pair with an id from 0 to 2147483647";
+        return false;
+      }
+      ids[i] = *id;
+    }
+    PostProcessorStep step;
+    step.single = {{false, {ids[0]}, 0}, {true, {}, -1}, {false, {ids[1]}, 0}};
+    steps->push_back(std::move(step));
+    return true;
+  }
+  if (type == "TemplateProcessing") return ParseTemplateProcessing(json, where, steps, error);
+  return Unsupported(where, type, "Sequence, TemplateProcessing, BertProcessing, RobertaProcessing, ByteLevel", error);
 }
 
 }  // namespace tokenizer_internal
