@@ -1,18 +1,23 @@
 """Trains the zoo's tiny tokenizers on zoo/data/corpus.txt, reproducibly.
 
-Two kinds, the two families of Hugging Face BPE that LLM runners must read:
+Three kinds: the two families of Hugging Face BPE that LLM runners must read, and BERT's.
   bytelevel    byte-level BPE (GPT-2, Llama 3, Qwen, SmolLM)
   bytefallback BPE over characters with <0xNN> byte fallback and a metaspace (Llama 2, Gemma)
-Special tokens come first: <|bos|> = 0, <|eos|> = 1, <|pad|> = 2.
+  wordpiece    uncased BERT WordPiece (BertNormalizer, BertPreTokenizer, [CLS] $A [SEP]),
+               as sentence-transformers encoders such as all-MiniLM-L6-v2 use
+Special tokens come first: <|bos|> = 0, <|eos|> = 1, <|pad|> = 2 for BPE; [PAD] = 0, [UNK] = 1,
+[CLS] = 2, [SEP] = 3, [MASK] = 4 for WordPiece.
 """
 import argparse
 import os
 
 os.environ["TOKENIZERS_PARALLELISM"] = "false"  # single-threaded training is deterministic
 
-from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers  # noqa: E402
+from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers  # noqa: E402
 
 SPECIAL_TOKENS = ["<|bos|>", "<|eos|>", "<|pad|>"]
+BERT_SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+KINDS = ["bytelevel", "bytefallback", "wordpiece"]
 
 
 def train(kind: str, corpus: str, vocab_size: int) -> Tokenizer:
@@ -41,15 +46,44 @@ def train(kind: str, corpus: str, vocab_size: int) -> Tokenizer:
             limit_alphabet=200,
             show_progress=False,
         )
+    elif kind == "wordpiece":
+        return train_wordpiece(lines, vocab_size)
     else:
-        raise SystemExit(f"unknown tokenizer kind {kind!r}; choose bytelevel or bytefallback")
+        raise SystemExit(f"unknown tokenizer kind {kind!r}; choose one of {', '.join(KINDS)}")
     tok.train_from_iterator(lines, trainer=trainer)
+    return tok
+
+
+def train_wordpiece(lines, vocab_size: int) -> Tokenizer:
+    """tokenizers' WordPieceTrainer is not deterministic (its vocabulary changes from run to
+    run), so the vocabulary comes from a BPE trained on the same normalized words instead: each
+    BPE token both as a word start and "##"-prefixed as a continuation."""
+    normalizer = normalizers.BertNormalizer(clean_text=True, handle_chinese_chars=True, strip_accents=None, lowercase=True)
+    bpe = Tokenizer(models.BPE())
+    bpe.normalizer = normalizer
+    bpe.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    bpe.train_from_iterator(lines, trainer=trainers.BpeTrainer(vocab_size=vocab_size, show_progress=False))
+    pieces = [token for token, _ in sorted(bpe.get_vocab().items(), key=lambda item: item[1])]
+    vocab = {}
+    for token in BERT_SPECIAL_TOKENS + pieces + ["##" + piece for piece in pieces]:
+        vocab.setdefault(token, len(vocab))
+
+    tok = Tokenizer(models.WordPiece(vocab, unk_token="[UNK]", continuing_subword_prefix="##", max_input_chars_per_word=100))
+    tok.normalizer = normalizer
+    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tok.decoder = decoders.WordPiece(prefix="##", cleanup=True)
+    tok.add_special_tokens(BERT_SPECIAL_TOKENS)
+    tok.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]",
+        pair="[CLS] $A [SEP] $B:1 [SEP]:1",
+        special_tokens=[(t, vocab[t]) for t in ("[CLS]", "[SEP]")],
+    )
     return tok
 
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--kind", required=True, choices=["bytelevel", "bytefallback"])
+    p.add_argument("--kind", required=True, choices=KINDS)
     p.add_argument("--corpus", required=True)
     p.add_argument("--vocab_size", type=int, default=512)
     p.add_argument("--output", required=True)

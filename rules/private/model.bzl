@@ -175,9 +175,9 @@ def _zoo_tokenizer_impl(ctx):
 
 zoo_tokenizer = rule(
     implementation = _zoo_tokenizer_impl,
-    doc = "A small BPE tokenizer trained reproducibly on a text kept in the repo.",
+    doc = "A small tokenizer (BPE or WordPiece) trained reproducibly on a text kept in the repo.",
     attrs = {
-        "kind": attr.string(mandatory = True, values = ["bytelevel", "bytefallback"]),
+        "kind": attr.string(mandatory = True, values = ["bytelevel", "bytefallback", "wordpiece"]),
         "corpus": attr.label(mandatory = True, allow_single_file = True),
         "vocab_size": attr.int(default = 512),
         "_trainer": attr.label(default = Label("//zoo:tokenizer_lib"), providers = [PyInfo]),

@@ -99,7 +99,7 @@ bool AddedTokenMatcher::FindNext(std::string_view text, size_t from, size_t* sta
   return false;
 }
 
-bool AddedVocabulary::AddTokens(const std::vector<AddedToken>& tokens, const BpeModel& model,
+bool AddedVocabulary::AddTokens(const std::vector<AddedToken>& tokens, const Model& model,
                                 const std::vector<NormalizerStep>& normalizer, std::string* error) {
   int64_t next_id = static_cast<int64_t>(model.VocabEntryCount());
   for (const AddedToken& token : tokens) {
@@ -160,7 +160,7 @@ const std::string* AddedVocabulary::DecodedForm(int32_t id) const {
   return token == tokens_by_id_.end() ? nullptr : &token->second.content;
 }
 
-size_t AddedVocabulary::CountNotInModel(const BpeModel& model) const {
+size_t AddedVocabulary::CountNotInModel(const Model& model) const {
   size_t count = 0;
   for (const auto& entry : ids_by_content_) {
     if (!model.TokenToId(entry.first)) ++count;

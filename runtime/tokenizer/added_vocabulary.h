@@ -9,7 +9,7 @@
 #include <unordered_set>
 #include <vector>
 
-#include "runtime/tokenizer/bpe_model.h"
+#include "runtime/tokenizer/model.h"
 #include "runtime/tokenizer/pipeline.h"
 
 namespace rules_executorch {
@@ -55,7 +55,7 @@ class AddedVocabulary {
   // content has in the model (or an earlier added token), others are numbered from the model's
   // vocabulary size on; the "id" written in the file is not used. Fails if two tokens would
   // match the same text, or an id exceeds the int32 range.
-  bool AddTokens(const std::vector<AddedToken>& tokens, const BpeModel& model,
+  bool AddTokens(const std::vector<AddedToken>& tokens, const Model& model,
                  const std::vector<NormalizerStep>& normalizer, std::string* error);
 
   // Cuts a piece of raw input on the tokens with normalized=false.
@@ -70,7 +70,7 @@ class AddedVocabulary {
   const std::string* DecodedForm(int32_t id) const;
   bool IsSpecial(const std::string& token) const { return special_contents_.count(token) != 0; }
   // Contents that are not also tokens of the model.
-  size_t CountNotInModel(const BpeModel& model) const;
+  size_t CountNotInModel(const Model& model) const;
 
  private:
   void Split(Piece piece, const AddedTokenMatcher& matcher, std::vector<Piece>* out) const;

@@ -9,18 +9,13 @@
 namespace rules_executorch {
 namespace tokenizer_internal {
 
-std::unique_ptr<BpeModel> BpeModel::Build(std::vector<std::pair<std::string, int32_t>> vocab,
+std::unique_ptr<BpeModel> BpeModel::Build(const std::vector<std::pair<std::string, int32_t>>& vocab,
                                           const std::vector<std::pair<std::string, std::string>>& merges,
                                           BpeOptions options, std::string* error) {
   std::unique_ptr<BpeModel> model(new BpeModel());
   model->options_ = std::move(options);
-  model->vocab_.reserve(vocab.size());
-  for (const auto& [token, id] : vocab) model->vocab_[token] = id;
-  // With duplicate ids the later token wins the reverse lookup.
-  for (auto& [token, id] : vocab) {
-    if (model->vocab_.at(token) == id) model->vocab_by_id_[id] = token;
-  }
-  for (const auto& [token, id] : model->vocab_) {
+  model->vocab_ = Vocabulary(vocab);
+  for (const auto& [token, id] : model->vocab_.ids()) {
     size_t pos = 0;
     const char32_t code_point = DecodeUtf8(token, &pos);
     if (!token.empty() && pos == token.size()) model->char_ids_[code_point] = id;
@@ -28,8 +23,7 @@ std::unique_ptr<BpeModel> BpeModel::Build(std::vector<std::pair<std::string, int
   for (int byte = 0; byte < 256; ++byte) {
     char name[8];
     std::snprintf(name, sizeof(name), "<0x%02X>", byte);
-    const auto it = model->vocab_.find(name);
-    model->byte_fallback_ids_[byte] = it == model->vocab_.end() ? -1 : it->second;
+    model->byte_fallback_ids_[byte] = model->vocab_.Find(name).value_or(-1);
   }
   if (model->options_.unk_token) model->unk_id_ = model->TokenToId(*model->options_.unk_token);
 
@@ -38,29 +32,22 @@ std::unique_ptr<BpeModel> BpeModel::Build(std::vector<std::pair<std::string, int
     const auto& [left, right] = merges[rank];
     const std::string merged = left + right;
     for (const std::string* token : {&left, &right, &merged}) {
-      if (model->vocab_.count(*token) == 0) {
+      if (!model->vocab_.Find(*token)) {
         *error = "merges[" + std::to_string(rank) + "] (" + JsonQuote(left) + ", " + JsonQuote(right) + ") needs " +
                  JsonQuote(*token) + ", which is not in the vocabulary";
         return nullptr;
       }
     }
     // A repeated pair keeps its last rank, as tokenizers' merge map does.
-    model->merges_[PairKey(model->vocab_.at(left), model->vocab_.at(right))] =
-        MergeResult{static_cast<uint32_t>(rank), model->vocab_.at(merged)};
+    model->merges_[PairKey(*model->vocab_.Find(left), *model->vocab_.Find(right))] =
+        MergeResult{static_cast<uint32_t>(rank), *model->vocab_.Find(merged)};
   }
   return model;
 }
 
-std::optional<int32_t> BpeModel::TokenToId(const std::string& token) const {
-  const auto it = vocab_.find(token);
-  if (it == vocab_.end()) return std::nullopt;
-  return it->second;
-}
+std::optional<int32_t> BpeModel::TokenToId(const std::string& token) const { return vocab_.Find(token); }
 
-const std::string* BpeModel::IdToToken(int32_t id) const {
-  const auto it = vocab_by_id_.find(id);
-  return it == vocab_by_id_.end() ? nullptr : &it->second;
-}
+const std::string* BpeModel::IdToToken(int32_t id) const { return vocab_.Token(id); }
 
 const BpeModel::MergeResult* BpeModel::FindMerge(int32_t left, int32_t right) const {
   const auto it = merges_.find(PairKey(left, right));
@@ -70,9 +57,8 @@ const BpeModel::MergeResult* BpeModel::FindMerge(int32_t left, int32_t right) co
 void BpeModel::Tokenize(std::string_view word, std::vector<int32_t>* ids) const {
   if (word.empty()) return;
   if (options_.ignore_merges) {
-    const auto it = vocab_.find(std::string(word));
-    if (it != vocab_.end()) {
-      ids->push_back(it->second);
+    if (const std::optional<int32_t> id = vocab_.Find(std::string(word))) {
+      ids->push_back(*id);
       return;
     }
   }

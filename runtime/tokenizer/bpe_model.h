@@ -11,6 +11,8 @@
 #include <utility>
 #include <vector>
 
+#include "runtime/tokenizer/model.h"
+
 namespace rules_executorch {
 namespace tokenizer_internal {
 
@@ -23,21 +25,18 @@ struct BpeOptions {
 
 // The BPE model of Hugging Face tokenizers: merges applied by rank to the characters of one
 // pre-token at a time.
-class BpeModel {
+class BpeModel : public Model {
  public:
   // vocab: token -> id in file order (a later duplicate wins); merges: pairs in rank order.
   // Fails, setting *error, when a merge names a token missing from the vocabulary.
-  static std::unique_ptr<BpeModel> Build(std::vector<std::pair<std::string, int32_t>> vocab,
+  static std::unique_ptr<BpeModel> Build(const std::vector<std::pair<std::string, int32_t>>& vocab,
                                          const std::vector<std::pair<std::string, std::string>>& merges,
                                          BpeOptions options, std::string* error);
 
-  // Appends the ids of one pre-token (valid UTF-8).
-  void Tokenize(std::string_view word, std::vector<int32_t>* ids) const;
-
-  std::optional<int32_t> TokenToId(const std::string& token) const;
-  const std::string* IdToToken(int32_t id) const;
-  // Number of distinct tokens, which tokenizers uses as the first id of added tokens.
-  size_t VocabEntryCount() const { return vocab_.size(); }
+  void Tokenize(std::string_view word, std::vector<int32_t>* ids) const override;
+  std::optional<int32_t> TokenToId(const std::string& token) const override;
+  const std::string* IdToToken(int32_t id) const override;
+  size_t VocabEntryCount() const override { return vocab_.size(); }
 
  private:
   struct MergeResult {
@@ -50,8 +49,7 @@ class BpeModel {
   const MergeResult* FindMerge(int32_t left, int32_t right) const;
 
   BpeOptions options_;
-  std::unordered_map<std::string, int32_t> vocab_;
-  std::unordered_map<int32_t, std::string> vocab_by_id_;
+  Vocabulary vocab_;
   // Ids of single-character tokens by code point: the starting symbols of every word.
   std::unordered_map<char32_t, int32_t> char_ids_;
   // Id of "<0xNN>" for each byte, or -1.

@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cstdio>
+#include <limits>
 #include <utility>
 
 #include "runtime/tokenizer/utf8.h"
@@ -374,6 +375,12 @@ bool ReadSizeMember(const JsonValue& object, std::string_view key, const std::st
   }
   *out = static_cast<size_t>(*value);
   return true;
+}
+
+std::optional<int32_t> NonNegativeInt32(const JsonValue& value) {
+  const std::optional<int64_t> integer = value.is_number() ? value.integer_value() : std::nullopt;
+  if (!integer || *integer < 0 || *integer > std::numeric_limits<int32_t>::max()) return std::nullopt;
+  return static_cast<int32_t>(*integer);
 }
 
 std::string JsonQuote(std::string_view text) {

@@ -74,6 +74,9 @@ bool ReadStringMember(const JsonValue& object, std::string_view key, const std::
 bool ReadSizeMember(const JsonValue& object, std::string_view key, const std::string& where, size_t* out,
                     std::string* error);
 
+// A number that is an integer from 0 to 2147483647 (a token id), else nullopt.
+std::optional<int32_t> NonNegativeInt32(const JsonValue& value);
+
 // `text` as a JSON string literal (quotes included), escaping only what JSON requires.
 std::string JsonQuote(std::string_view text);
 

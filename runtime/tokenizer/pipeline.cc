@@ -12,130 +12,6 @@ namespace tokenizer_internal {
 namespace {
 
 // ---------------------------------------------------------------------------------------------
-// Reading the configuration.
-
-std::string TypeOf(const JsonValue& json) {
-  const JsonValue* type = json.Find("type");
-  return type != nullptr && type->is_string() ? type->string_value() : std::string();
-}
-
-bool RequireObject(const JsonValue& json, const std::string& where, std::string* error) {
-  if (json.is_object()) return true;
-  *error = where + " must be an object, got " + JsonTypeName(json.type());
-  return false;
-}
-
-bool Unsupported(const std::string& where, const std::string& type, const std::string& supported,
-                 std::string* error) {
-  if (type.empty()) {
-    *error = where + " has no \"type\"";
-  } else {
-    *error = where + ": " + JsonQuote(type) + " is not supported (supported: " + supported + ")";
-  }
-  return false;
-}
-
-// The members of a Sequence, as an array.
-const JsonValue::Array* SequenceMembers(const JsonValue& json, const char* key, const std::string& where,
-                                        std::string* error) {
-  const JsonValue* members = json.Find(key);
-  if (members == nullptr || !members->is_array()) {
-    *error = where + "." + key + " must be an array";
-    return nullptr;
-  }
-  return &members->array_items();
-}
-
-// The pattern of Split and Replace: {"String": literal} or {"Regex": source}, exactly one set.
-bool ReadStringPattern(const JsonValue& json, const std::string& where, std::optional<std::string>* literal,
-                       std::optional<std::string>* regex, std::string* error) {
-  const JsonValue* pattern = json.Find("pattern");
-  if (pattern == nullptr || !pattern->is_object()) {
-    *error = where + ".pattern must be an object such as {\"String\": \" \"}";
-    return false;
-  }
-  if (!ReadStringMember(*pattern, "String", where + ".pattern", literal, error) ||
-      !ReadStringMember(*pattern, "Regex", where + ".pattern", regex, error)) {
-    return false;
-  }
-  if (literal->has_value() == regex->has_value()) {
-    *error = where + ".pattern must have exactly one of \"String\" and \"Regex\"";
-    return false;
-  }
-  if (*literal && (*literal)->empty()) {
-    *error = where + ".pattern.String must not be empty";
-    return false;
-  }
-  return true;
-}
-
-// A string of exactly one character.
-bool ReadCharMember(const JsonValue& json, const char* key, const std::string& where, char32_t* out,
-                    std::string* error) {
-  std::optional<std::string> text;
-  if (!ReadStringMember(json, key, where, &text, error)) return false;
-  if (!text) return true;
-  size_t pos = 0;
-  const char32_t c = text->empty() ? 0 : DecodeUtf8(*text, &pos);
-  if (text->empty() || pos != text->size()) {
-    *error = where + "." + key + " must be a single character";
-    return false;
-  }
-  *out = c;
-  return true;
-}
-
-bool ReadPrependScheme(const JsonValue& json, const std::string& where, PrependScheme* scheme,
-                       std::string* error) {
-  std::optional<std::string> name;
-  bool add_prefix_space = true;
-  if (!ReadStringMember(json, "prepend_scheme", where, &name, error) ||
-      !ReadBoolMember(json, "add_prefix_space", where, &add_prefix_space, error)) {
-    return false;
-  }
-  if (!name || *name == "always") {
-    *scheme = PrependScheme::kAlways;
-  } else if (*name == "first") {
-    *scheme = PrependScheme::kFirst;
-  } else if (*name == "never") {
-    *scheme = PrependScheme::kNever;
-  } else {
-    *error = where + ".prepend_scheme must be \"always\", \"first\" or \"never\", got " + JsonQuote(*name);
-    return false;
-  }
-  // The legacy add_prefix_space = false means "never".
-  if (!add_prefix_space) {
-    if (name && *scheme != PrependScheme::kNever) {
-      *error = where + ".add_prefix_space is false but prepend_scheme is " + JsonQuote(*name);
-      return false;
-    }
-    *scheme = PrependScheme::kNever;
-  }
-  return true;
-}
-
-bool ParseSplitBehavior(const JsonValue& json, const std::string& where, SplitBehavior* behavior,
-                        std::string* error) {
-  std::optional<std::string> name;
-  if (!ReadStringMember(json, "behavior", where, &name, error)) return false;
-  static const std::array<std::pair<const char*, SplitBehavior>, 5> kBehaviors = {{
-      {"Removed", SplitBehavior::kRemoved},
-      {"Isolated", SplitBehavior::kIsolated},
-      {"MergedWithPrevious", SplitBehavior::kMergedWithPrevious},
-      {"MergedWithNext", SplitBehavior::kMergedWithNext},
-      {"Contiguous", SplitBehavior::kContiguous},
-  }};
-  for (const auto& [behavior_name, value] : kBehaviors) {
-    if (name && *name == behavior_name) {
-      *behavior = value;
-      return true;
-    }
-  }
-  *error = where + ".behavior must be one of Removed, Isolated, MergedWithPrevious, MergedWithNext, Contiguous";
-  return false;
-}
-
-// ---------------------------------------------------------------------------------------------
 // Splitting, as tokenizers' NormalizedString::split.
 
 struct Segment {
@@ -305,6 +181,15 @@ void PreTokenizeStep(const PreTokenizerStep& step, Piece piece, std::vector<Piec
       }
       return;
     }
+    case PreTokenizerStep::Kind::kBert: {
+      std::vector<Piece> words;
+      AppendSplit(piece, CharMatches(piece.text, IsWhitespace), SplitBehavior::kRemoved, false, &words);
+      for (const Piece& word : words) {
+        AppendSplit(word, CharMatches(word.text, [](char32_t c) { return (CharClassOf(c) & kBertPunctuation) != 0; }),
+                    SplitBehavior::kIsolated, false, out);
+      }
+      return;
+    }
     case PreTokenizerStep::Kind::kByteLevel: {
       if (step.add_prefix_space && piece.text[0] != ' ') piece.text.insert(0, " ");
       const size_t first = out->size();
@@ -344,6 +229,27 @@ std::optional<uint8_t> ByteOfFallbackToken(std::string_view token) {
   if (token[3] == '+') return static_cast<uint8_t>(low);
   if (high < 0) return std::nullopt;
   return static_cast<uint8_t>(high * 16 + low);
+}
+
+// The WordPiece decoder's cleanup: these replacements, in this order.
+std::string WordPieceCleanup(std::string text) {
+  static const std::array<std::pair<const char*, const char*>, 11> kReplacements = {{
+      {" .", "."},
+      {" ?", "?"},
+      {" !", "!"},
+      {" ,", ","},
+      {" ' ", "'"},
+      {" n't", "n't"},
+      {" 'm", "'m"},
+      {" do not", " don't"},
+      {" 's", "'s"},
+      {" 've", "'ve"},
+      {" 're", "'re"},
+  }};
+  for (const auto& [pattern, replacement] : kReplacements) {
+    if (text.find(pattern) != std::string::npos) text = ReplaceAll(text, pattern, replacement);
+  }
+  return text;
 }
 
 std::vector<std::string> DecodeStep(const DecoderStep& step, std::vector<std::string> tokens) {
@@ -416,6 +322,19 @@ std::vector<std::string> DecodeStep(const DecoderStep& step, std::vector<std::st
     case DecoderStep::Kind::kReplace:
       for (std::string& token : tokens) token = ReplaceAll(token, step.pattern, step.content);
       return tokens;
+    case DecoderStep::Kind::kWordPiece:
+      for (size_t i = 0; i < tokens.size(); ++i) {
+        std::string& token = tokens[i];
+        if (i != 0) {
+          if (token.compare(0, step.pattern.size(), step.pattern) == 0) {
+            token.erase(0, step.pattern.size());
+          } else {
+            token.insert(0, " ");
+          }
+        }
+        if (step.cleanup) token = WordPieceCleanup(std::move(token));
+      }
+      return tokens;
     case DecoderStep::Kind::kMetaspace: {
       // The replacement character becomes a space, except in the first token (where it was
       // prepended) unless nothing is ever prepended.
@@ -439,168 +358,51 @@ std::vector<std::string> DecodeStep(const DecoderStep& step, std::vector<std::st
   return tokens;
 }
 
-}  // namespace
-
-bool ParseNormalizer(const JsonValue& json, const std::string& where, std::vector<NormalizerStep>* steps,
-                     std::string* error) {
-  if (!RequireObject(json, where, error)) return false;
-  const std::string type = TypeOf(json);
-  if (type == "Sequence") {
-    const JsonValue::Array* members = SequenceMembers(json, "normalizers", where, error);
-    if (members == nullptr) return false;
-    for (size_t i = 0; i < members->size(); ++i) {
-      if (!ParseNormalizer((*members)[i], where + ".normalizers[" + std::to_string(i) + "]", steps, error)) {
-        return false;
-      }
-    }
-    return true;
-  }
-  if (type == "Prepend") {
-    std::optional<std::string> prepend;
-    if (!ReadStringMember(json, "prepend", where, &prepend, error)) return false;
-    if (!prepend) {
-      *error = where + ".prepend must be a string";
-      return false;
-    }
-    steps->push_back(NormalizerStep{NormalizerStep::Kind::kPrepend, "", *prepend});
-    return true;
-  }
-  if (type == "Replace") {
-    std::optional<std::string> literal, regex, content;
-    if (!ReadStringPattern(json, where, &literal, &regex, error)) return false;
-    if (regex) {
-      *error = where + ": Replace with a Regex pattern is not supported (only String patterns)";
-      return false;
-    }
-    if (!ReadStringMember(json, "content", where, &content, error)) return false;
-    if (!content) {
-      *error = where + ".content must be a string";
-      return false;
-    }
-    steps->push_back(NormalizerStep{NormalizerStep::Kind::kReplace, *literal, *content});
-    return true;
-  }
-  if (type == "NFC") {
-    steps->push_back(NormalizerStep{NormalizerStep::Kind::kNfc, "", ""});
-    return true;
-  }
-  return Unsupported(where, type, "Sequence, Prepend, Replace, NFC", error);
+// The ideographs BertNormalizer surrounds with spaces (the CJK Unified Ideographs blocks and
+// their compatibility blocks, as tokenizers lists them).
+bool IsChineseChar(char32_t c) {
+  return (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0x3400 && c <= 0x4DBF) || (c >= 0x20000 && c <= 0x2A6DF) ||
+         (c >= 0x2A700 && c <= 0x2B73F) || (c >= 0x2B740 && c <= 0x2B81F) || (c >= 0x2B920 && c <= 0x2CEAF) ||
+         (c >= 0xF900 && c <= 0xFAFF) || (c >= 0x2F800 && c <= 0x2FA1F);
 }
 
-bool ParsePreTokenizer(const JsonValue& json, const std::string& where, std::vector<PreTokenizerStep>* steps,
-                       std::string* error) {
-  if (!RequireObject(json, where, error)) return false;
-  const std::string type = TypeOf(json);
-  if (type == "Sequence") {
-    const JsonValue::Array* members = SequenceMembers(json, "pretokenizers", where, error);
-    if (members == nullptr) return false;
-    for (size_t i = 0; i < members->size(); ++i) {
-      if (!ParsePreTokenizer((*members)[i], where + ".pretokenizers[" + std::to_string(i) + "]", steps, error)) {
-        return false;
-      }
+std::string BertNormalize(const NormalizerStep& step, std::string_view text) {
+  std::vector<char32_t> chars;
+  chars.reserve(text.size());
+  for (size_t pos = 0; pos < text.size();) {
+    char32_t c = DecodeUtf8(text, &pos);
+    if (step.clean_text) {
+      if ((CharClassOf(c) & kBertControl) != 0) continue;
+      if (IsWhitespace(c)) c = ' ';
     }
-    return true;
-  }
-  PreTokenizerStep step;
-  if (type == "Split") {
-    step.kind = PreTokenizerStep::Kind::kSplit;
-    std::optional<std::string> literal, regex;
-    if (!ReadStringPattern(json, where, &literal, &regex, error) ||
-        !ParseSplitBehavior(json, where, &step.behavior, error) ||
-        !ReadBoolMember(json, "invert", where, &step.invert, error)) {
-      return false;
-    }
-    if (regex) {
-      step.regex = RecognizeSplitPattern(*regex);
-      if (!step.regex) {
-        *error = where + ": Split regex " + JsonQuote(*regex) +
-                 " is not supported (supported: the GPT-2, Llama 3 and Qwen2 patterns, or a String pattern)";
-        return false;
-      }
+    if (step.handle_chinese_chars && IsChineseChar(c)) {
+      chars.insert(chars.end(), {U' ', c, U' '});
     } else {
-      step.literal = *literal;
+      chars.push_back(c);
     }
-  } else if (type == "ByteLevel") {
-    step.kind = PreTokenizerStep::Kind::kByteLevel;
-    step.add_prefix_space = true;  // tokenizers' defaults
-    step.use_regex = true;
-    if (!ReadBoolMember(json, "add_prefix_space", where, &step.add_prefix_space, error) ||
-        !ReadBoolMember(json, "use_regex", where, &step.use_regex, error)) {
-      return false;
-    }
-  } else if (type == "Digits") {
-    step.kind = PreTokenizerStep::Kind::kDigits;
-    if (!ReadBoolMember(json, "individual_digits", where, &step.individual_digits, error)) return false;
-  } else if (type == "Metaspace") {
-    step.kind = PreTokenizerStep::Kind::kMetaspace;
-    step.replacement = 0x2581;  // ▁
-    if (!ReadCharMember(json, "replacement", where, &step.replacement, error) ||
-        !ReadPrependScheme(json, where, &step.prepend_scheme, error) ||
-        !ReadBoolMember(json, "split", where, &step.split, error)) {
-      return false;
-    }
-    AppendUtf8(step.replacement, &step.replacement_utf8);
-  } else {
-    return Unsupported(where, type, "Sequence, Split, ByteLevel, Digits, Metaspace", error);
   }
-  steps->push_back(std::move(step));
-  return true;
+  if (step.strip_accents) {
+    DecomposeNfd(&chars);
+    chars.erase(std::remove_if(chars.begin(), chars.end(),
+                               [](char32_t c) { return (CharClassOf(c) & kBertNonspacingMark) != 0; }),
+                chars.end());
+  }
+  std::string out;
+  out.reserve(text.size());
+  std::vector<char32_t> lower;
+  for (char32_t c : chars) {
+    if (!step.lowercase) {
+      AppendUtf8(c, &out);
+      continue;
+    }
+    lower.clear();
+    AppendLowercase(c, &lower);
+    for (char32_t l : lower) AppendUtf8(l, &out);
+  }
+  return out;
 }
 
-bool ParseDecoder(const JsonValue& json, const std::string& where, std::vector<DecoderStep>* steps,
-                  std::string* error) {
-  if (!RequireObject(json, where, error)) return false;
-  const std::string type = TypeOf(json);
-  if (type == "Sequence") {
-    const JsonValue::Array* members = SequenceMembers(json, "decoders", where, error);
-    if (members == nullptr) return false;
-    for (size_t i = 0; i < members->size(); ++i) {
-      if (!ParseDecoder((*members)[i], where + ".decoders[" + std::to_string(i) + "]", steps, error)) return false;
-    }
-    return true;
-  }
-  DecoderStep step;
-  if (type == "ByteLevel") {
-    step.kind = DecoderStep::Kind::kByteLevel;
-  } else if (type == "ByteFallback") {
-    step.kind = DecoderStep::Kind::kByteFallback;
-  } else if (type == "Fuse") {
-    step.kind = DecoderStep::Kind::kFuse;
-  } else if (type == "Strip") {
-    step.kind = DecoderStep::Kind::kStrip;
-    if (!ReadCharMember(json, "content", where, &step.strip_char, error) ||
-        !ReadSizeMember(json, "start", where, &step.strip_start, error) ||
-        !ReadSizeMember(json, "stop", where, &step.strip_stop, error)) {
-      return false;
-    }
-  } else if (type == "Replace") {
-    step.kind = DecoderStep::Kind::kReplace;
-    std::optional<std::string> literal, regex, content;
-    if (!ReadStringPattern(json, where, &literal, &regex, error)) return false;
-    if (regex) {
-      *error = where + ": Replace with a Regex pattern is not supported (only String patterns)";
-      return false;
-    }
-    if (!ReadStringMember(json, "content", where, &content, error)) return false;
-    if (!content) {
-      *error = where + ".content must be a string";
-      return false;
-    }
-    step.pattern = *literal;
-    step.content = *content;
-  } else if (type == "Metaspace") {
-    step.kind = DecoderStep::Kind::kMetaspace;
-    step.replacement = 0x2581;  // ▁
-    if (!ReadCharMember(json, "replacement", where, &step.replacement, error) ||
-        !ReadPrependScheme(json, where, &step.prepend_scheme, error)) {
-      return false;
-    }
-  } else {
-    return Unsupported(where, type, "Sequence, ByteLevel, ByteFallback, Fuse, Strip, Replace, Metaspace", error);
-  }
-  steps->push_back(std::move(step));
-  return true;
-}
+}  // namespace
 
 std::string Normalize(const std::vector<NormalizerStep>& steps, std::string text) {
   for (const NormalizerStep& step : steps) {
@@ -613,6 +415,9 @@ std::string Normalize(const std::vector<NormalizerStep>& steps, std::string text
         break;
       case NormalizerStep::Kind::kNfc:
         text = NormalizeNfc(text);
+        break;
+      case NormalizerStep::Kind::kBert:
+        text = BertNormalize(step, text);
         break;
     }
   }
@@ -631,6 +436,28 @@ void PreTokenize(const std::vector<PreTokenizerStep>& steps, std::vector<Piece>*
       }
     }
     *pieces = std::move(next);
+  }
+}
+
+void PostProcess(const std::vector<PostProcessorStep>& steps, std::vector<int32_t>* ids,
+                 std::vector<int32_t>* type_ids) {
+  for (const PostProcessorStep& step : steps) {
+    std::vector<int32_t> new_ids, new_type_ids;
+    for (const PostProcessorStep::Piece& piece : step.single) {
+      if (piece.is_sequence) {
+        new_ids.insert(new_ids.end(), ids->begin(), ids->end());
+        if (piece.type_id < 0) {
+          new_type_ids.insert(new_type_ids.end(), type_ids->begin(), type_ids->end());
+        } else {
+          new_type_ids.insert(new_type_ids.end(), ids->size(), piece.type_id);
+        }
+      } else {
+        new_ids.insert(new_ids.end(), piece.ids.begin(), piece.ids.end());
+        new_type_ids.insert(new_type_ids.end(), piece.ids.size(), std::max(piece.type_id, 0));
+      }
+    }
+    *ids = std::move(new_ids);
+    *type_ids = std::move(new_type_ids);
   }
 }
 

@@ -9,6 +9,8 @@
 //
 // --batch makes --encode read one JSON string per line and print one line of ids each, and
 // --decode read one line of ids per text and print each text as a JSON string line.
+// --add_special_tokens makes --encode apply the post-processor (e.g. [CLS] ... [SEP]), and
+// --json print each encoding as {"ids": [...], "type_ids": [...], "attention_mask": [...]}.
 // --repeat N encodes the input N times and reports the mean time on stderr.
 
 #include <chrono>
@@ -32,8 +34,9 @@ using rules_executorch::tokenizer_internal::JsonQuote;
 using rules_executorch::tokenizer_internal::ParseJson;
 
 constexpr char kUsage[] =
-    "usage: tokenize --tokenizer PATH (--encode | --decode [--skip_special_tokens] | --vocab_size |\n"
-    "                --id_to_token | --token_to_id) [--batch] [--repeat N]\n";
+    "usage: tokenize --tokenizer PATH (--encode [--add_special_tokens] [--json] |\n"
+    "                --decode [--skip_special_tokens] | --vocab_size | --id_to_token | --token_to_id)\n"
+    "                [--batch] [--repeat N]\n";
 
 int Fail(const std::string& message) {
   std::cerr << "tokenize: " << message << "\n";
@@ -61,20 +64,30 @@ std::optional<std::string> ParseJsonStringLine(const std::string& line) {
   return value->string_value();
 }
 
-void PrintIds(const std::vector<int32_t>& ids) {
+// Integers joined by `separator`.
+std::string Join(const std::vector<int32_t>& values, const char* separator) {
   std::string line;
-  for (size_t i = 0; i < ids.size(); ++i) {
-    if (i > 0) line += ' ';
-    line += std::to_string(ids[i]);
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) line += separator;
+    line += std::to_string(values[i]);
   }
-  std::cout << line << "\n";
+  return line;
+}
+
+void PrintEncoding(const Tokenizer::Encoding& encoding, bool json) {
+  if (!json) {
+    std::cout << Join(encoding.ids, " ") << "\n";
+    return;
+  }
+  std::cout << "{\"ids\": [" << Join(encoding.ids, ", ") << "], \"type_ids\": [" << Join(encoding.type_ids, ", ")
+            << "], \"attention_mask\": [" << Join(encoding.attention_mask, ", ") << "]}\n";
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   std::string path, mode;
-  bool batch = false, skip_special_tokens = false;
+  bool batch = false, skip_special_tokens = false, add_special_tokens = false, json = false;
   long repeat = 1;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
@@ -87,6 +100,10 @@ int main(int argc, char** argv) {
       batch = true;
     } else if (arg == "--skip_special_tokens") {
       skip_special_tokens = true;
+    } else if (arg == "--add_special_tokens") {
+      add_special_tokens = true;
+    } else if (arg == "--json") {
+      json = true;
     } else if (arg == "--encode" || arg == "--decode" || arg == "--vocab_size" || arg == "--id_to_token" ||
                arg == "--token_to_id") {
       if (!mode.empty()) return Fail("choose one of --encode, --decode, --vocab_size, --id_to_token, --token_to_id");
@@ -100,6 +117,7 @@ int main(int argc, char** argv) {
     std::cerr << kUsage;
     return 2;
   }
+  if ((add_special_tokens || json) && mode != "--encode") return Fail("--add_special_tokens and --json go with --encode");
   std::string error;
   const std::unique_ptr<Tokenizer> tokenizer = Tokenizer::FromFile(path, &error);
   if (!tokenizer) return Fail(error);
@@ -116,21 +134,32 @@ int main(int argc, char** argv) {
     for (std::string line; std::getline(in, line);) lines.push_back(line);
   }
 
+  // Without special tokens, an encoding is its ids with type ids 0 and attention mask 1.
+  const auto encode = [&](const std::string& text) {
+    if (add_special_tokens) return tokenizer->EncodeWithSpecialTokens(text);
+    Tokenizer::Encoding encoding;
+    encoding.ids = tokenizer->Encode(text);
+    if (json) {
+      encoding.type_ids.assign(encoding.ids.size(), 0);
+      encoding.attention_mask.assign(encoding.ids.size(), 1);
+    }
+    return encoding;
+  };
   if (mode == "--encode" && !batch) {
     const auto start = std::chrono::steady_clock::now();
-    std::vector<int32_t> ids;
-    for (long i = 0; i < repeat; ++i) ids = tokenizer->Encode(input);
+    Tokenizer::Encoding encoding;
+    for (long i = 0; i < repeat; ++i) encoding = encode(input);
     const std::chrono::duration<double, std::milli> elapsed = std::chrono::steady_clock::now() - start;
     if (repeat > 1) {
-      std::cerr << "encoded " << input.size() << " bytes into " << ids.size() << " tokens in "
+      std::cerr << "encoded " << input.size() << " bytes into " << encoding.ids.size() << " tokens in "
                 << elapsed.count() / static_cast<double>(repeat) << " ms (mean of " << repeat << ")\n";
     }
-    PrintIds(ids);
+    PrintEncoding(encoding, json);
   } else if (mode == "--encode") {
     for (const std::string& line : lines) {
       const std::optional<std::string> text = ParseJsonStringLine(line);
       if (!text) return Fail("--batch --encode expects one JSON string per line");
-      PrintIds(tokenizer->Encode(*text));
+      PrintEncoding(encode(*text), json);
     }
   } else if (mode == "--decode" && !batch) {
     std::vector<int32_t> ids;

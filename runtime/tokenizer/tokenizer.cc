@@ -11,6 +11,7 @@
 #include "runtime/tokenizer/json.h"
 #include "runtime/tokenizer/pipeline.h"
 #include "runtime/tokenizer/utf8.h"
+#include "runtime/tokenizer/wordpiece_model.h"
 
 namespace rules_executorch {
 namespace tokenizer_internal {
@@ -20,7 +21,8 @@ struct TokenizerData {
   std::vector<PreTokenizerStep> pre_tokenizer;
   bool has_decoder = false;
   std::vector<DecoderStep> decoder;
-  std::unique_ptr<BpeModel> model;
+  std::vector<PostProcessorStep> post_processor;
+  std::unique_ptr<Model> model;
   AddedVocabulary added;
 };
 
@@ -41,12 +43,12 @@ bool ParseVocab(const JsonValue& model, std::vector<std::pair<std::string, int32
   }
   vocab->reserve(json->object_members().size());
   for (const auto& [token, id] : json->object_members()) {
-    const std::optional<int64_t> value = id.is_number() ? id.integer_value() : std::nullopt;
-    if (!value || *value < 0 || *value > std::numeric_limits<int32_t>::max()) {
+    const std::optional<int32_t> value = NonNegativeInt32(id);
+    if (!value) {
       *error = "model.vocab[" + JsonQuote(token) + "] must be an integer id from 0 to 2147483647";
       return false;
     }
-    vocab->emplace_back(token, static_cast<int32_t>(*value));
+    vocab->emplace_back(token, *value);
   }
   return true;
 }
@@ -81,7 +83,29 @@ bool ParseMerges(const JsonValue& model, std::vector<std::pair<std::string, std:
   return true;
 }
 
-bool ParseModel(const JsonValue& root, std::unique_ptr<BpeModel>* model, std::string* error) {
+// WordPiece: all four settings are required, as tokenizers requires them.
+bool ParseWordPieceModel(const JsonValue& json, std::unique_ptr<Model>* model, std::string* error) {
+  std::optional<std::string> unk_token, prefix;
+  size_t max_input_chars_per_word = 0;
+  if (!ReadStringMember(json, "unk_token", "model", &unk_token, error) ||
+      !ReadStringMember(json, "continuing_subword_prefix", "model", &prefix, error) ||
+      !ReadSizeMember(json, "max_input_chars_per_word", "model", &max_input_chars_per_word, error)) {
+    return false;
+  }
+  for (const char* key : {"unk_token", "continuing_subword_prefix", "max_input_chars_per_word"}) {
+    const JsonValue* member = json.Find(key);
+    if (member == nullptr || member->is_null()) {
+      *error = std::string("model.") + key + " is missing (WordPiece needs it)";
+      return false;
+    }
+  }
+  std::vector<std::pair<std::string, int32_t>> vocab;
+  if (!ParseVocab(json, &vocab, error)) return false;
+  *model = std::make_unique<WordPieceModel>(vocab, std::move(*unk_token), std::move(*prefix), max_input_chars_per_word);
+  return true;
+}
+
+bool ParseModel(const JsonValue& root, std::unique_ptr<Model>* model, std::string* error) {
   const JsonValue* json = root.Find("model");
   if (json == nullptr || json->is_null()) {
     *error = "there is no \"model\"";
@@ -93,9 +117,14 @@ bool ParseModel(const JsonValue& root, std::unique_ptr<BpeModel>* model, std::st
   }
   std::optional<std::string> type;
   if (!ReadStringMember(*json, "type", "model", &type, error)) return false;
-  // Files without a type are BPE if they have merges (tokenizers tries each model in turn).
+  // Files without a type are BPE if they have merges, else WordPiece if they have its prefix
+  // (tokenizers tries each model in turn).
+  if (type ? *type == "WordPiece" : json->Find("merges") == nullptr && json->Find("continuing_subword_prefix")) {
+    return ParseWordPieceModel(*json, model, error);
+  }
   if (type ? *type != "BPE" : json->Find("merges") == nullptr) {
-    *error = "model type " + (type ? JsonQuote(*type) : std::string("(none)")) + " is not supported (only BPE)";
+    *error = "model type " + (type ? JsonQuote(*type) : std::string("(none)")) +
+             " is not supported (supported: BPE, WordPiece)";
     return false;
   }
 
@@ -128,7 +157,7 @@ bool ParseModel(const JsonValue& root, std::unique_ptr<BpeModel>* model, std::st
   std::vector<std::pair<std::string, std::string>> merges;
   if (!ParseVocab(*json, &vocab, error) || !ParseMerges(*json, &merges, error)) return false;
   std::string build_error;
-  *model = BpeModel::Build(std::move(vocab), merges, std::move(options), &build_error);
+  *model = BpeModel::Build(vocab, merges, std::move(options), &build_error);
   if (!*model) {
     *error = "model." + build_error;
     return false;
@@ -200,6 +229,9 @@ std::unique_ptr<TokenizerData> Load(const std::string& json_text, std::string* e
     data->has_decoder = true;
     if (!ParseDecoder(*decoder, "decoder", &data->decoder, error)) return nullptr;
   }
+  if (const JsonValue* post_processor = OptionalSection(*root, "post_processor")) {
+    if (!ParsePostProcessor(*post_processor, "post_processor", &data->post_processor, error)) return nullptr;
+  }
   std::vector<AddedToken> added_tokens;
   if (!ParseModel(*root, &data->model, error) || !ParseAddedTokens(*root, &added_tokens, error) ||
       !data->added.AddTokens(added_tokens, *data->model, data->normalizer, error)) {
@@ -257,6 +289,15 @@ std::unique_ptr<Tokenizer> Tokenizer::FromJson(const std::string& json_text, std
 
 // The stages of tokenizers' encode: split out raw added tokens, normalize the rest and split
 // out normalized added tokens, pre-tokenize, then run the model on each pre-token.
+Tokenizer::Encoding Tokenizer::EncodeWithSpecialTokens(const std::string& text) const {
+  Encoding encoding;
+  encoding.ids = Encode(text);
+  encoding.type_ids.assign(encoding.ids.size(), 0);
+  tokenizer_internal::PostProcess(data_->post_processor, &encoding.ids, &encoding.type_ids);
+  encoding.attention_mask.assign(encoding.ids.size(), 1);
+  return encoding;
+}
+
 std::vector<int32_t> Tokenizer::Encode(const std::string& text) const {
   using tokenizer_internal::Piece;
   std::vector<Piece> raw_pieces;

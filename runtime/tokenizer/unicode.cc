@@ -11,10 +11,17 @@ namespace rules_executorch {
 namespace tokenizer_internal {
 namespace {
 
-struct CodePointRange {
+struct LowercaseRun {
   char32_t first;
-  char32_t last;
-  uint8_t value;
+  uint16_t count;
+  uint8_t stride;
+  int32_t delta;
+};
+
+struct LowercasePair {
+  char32_t code_point;
+  char32_t first;
+  char32_t second;
 };
 
 struct Decomposition {
@@ -31,19 +38,17 @@ struct Composition {
 
 #include "runtime/tokenizer/unicode_tables.inc"
 
+// The value of the run a code point is in; runs are (first << 8) | value, the first starting at 0.
 template <size_t N>
-uint8_t RangeValue(const CodePointRange (&ranges)[N], char32_t code_point) {
-  const auto* end = std::end(ranges);
-  const auto* it = std::upper_bound(std::begin(ranges), end, code_point,
-                                    [](char32_t cp, const CodePointRange& r) { return cp < r.first; });
-  if (it == std::begin(ranges)) return 0;
-  --it;
-  return code_point <= it->last ? it->value : 0;
+uint8_t RunValue(const uint32_t (&runs)[N], char32_t code_point) {
+  const uint32_t key = (static_cast<uint32_t>(code_point) << 8) | 0xFF;
+  const uint32_t* it = std::upper_bound(std::begin(runs), std::end(runs), key);
+  return it == std::begin(runs) ? 0 : static_cast<uint8_t>(it[-1] & 0xFF);
 }
 
 std::array<uint8_t, 128> MakeAsciiClasses() {
   std::array<uint8_t, 128> classes{};
-  for (char32_t c = 0; c < 128; ++c) classes[c] = RangeValue(kCharClassRanges, c);
+  for (char32_t c = 0; c < 128; ++c) classes[c] = RunValue(kCharClassRuns, c);
   return classes;
 }
 
@@ -54,7 +59,7 @@ constexpr char32_t kHangulLCount = 19, kHangulVCount = 21, kHangulTCount = 28;
 constexpr char32_t kHangulNCount = kHangulVCount * kHangulTCount;
 constexpr char32_t kHangulSCount = kHangulLCount * kHangulNCount;
 
-uint8_t CombiningClass(char32_t c) { return c < kFirstNfcRelevant ? 0 : RangeValue(kCombiningClasses, c); }
+uint8_t CombiningClass(char32_t c) { return c < kFirstNfcRelevant ? 0 : RunValue(kCombiningClassRuns, c); }
 
 void AppendDecomposed(char32_t c, std::vector<char32_t>* out) {
   if (c >= kHangulSBase && c < kHangulSBase + kHangulSCount) {
@@ -97,7 +102,7 @@ char32_t Compose(char32_t first, char32_t second) {
 uint8_t CharClassOf(char32_t code_point) {
   static const std::array<uint8_t, 128> ascii = MakeAsciiClasses();
   if (code_point < 128) return ascii[code_point];
-  return RangeValue(kCharClassRanges, code_point);
+  return code_point > 0x10FFFF ? 0 : RunValue(kCharClassRuns, code_point);
 }
 
 std::string NormalizeNfc(std::string_view text) {
@@ -112,23 +117,10 @@ std::string NormalizeNfc(std::string_view text) {
   }
   if (all_below_relevant) return std::string(text);
 
-  // Canonical decomposition.
   std::vector<char32_t> code_points;
-  size_t pos = 0;
-  while (pos < text.size()) AppendDecomposed(DecodeUtf8(text, &pos), &code_points);
-
-  // Canonical ordering: a stable sort of each run of non-starters by combining class.
-  for (size_t i = 0; i < code_points.size();) {
-    if (CombiningClass(code_points[i]) == 0) {
-      ++i;
-      continue;
-    }
-    size_t run_end = i;
-    while (run_end < code_points.size() && CombiningClass(code_points[run_end]) != 0) ++run_end;
-    std::stable_sort(code_points.begin() + i, code_points.begin() + run_end,
-                     [](char32_t a, char32_t b) { return CombiningClass(a) < CombiningClass(b); });
-    i = run_end;
-  }
+  code_points.reserve(text.size());
+  for (size_t pos = 0; pos < text.size();) code_points.push_back(DecodeUtf8(text, &pos));
+  DecomposeNfd(&code_points);
 
   // Canonical composition: each character combines with the last starter unless blocked by an
   // intervening character of the same or higher combining class (or any starter).
@@ -163,6 +155,51 @@ std::string NormalizeNfc(std::string_view text) {
   out.reserve(text.size());
   for (char32_t c : composed) AppendUtf8(c, &out);
   return out;
+}
+
+void DecomposeNfd(std::vector<char32_t>* code_points) {
+  std::vector<char32_t> decomposed;
+  decomposed.reserve(code_points->size());
+  for (char32_t c : *code_points) AppendDecomposed(c, &decomposed);
+
+  // Canonical ordering: a stable sort of each run of non-starters by combining class.
+  for (size_t i = 0; i < decomposed.size();) {
+    if (CombiningClass(decomposed[i]) == 0) {
+      ++i;
+      continue;
+    }
+    size_t run_end = i;
+    while (run_end < decomposed.size() && CombiningClass(decomposed[run_end]) != 0) ++run_end;
+    std::stable_sort(decomposed.begin() + i, decomposed.begin() + run_end,
+                     [](char32_t a, char32_t b) { return CombiningClass(a) < CombiningClass(b); });
+    i = run_end;
+  }
+  *code_points = std::move(decomposed);
+}
+
+void AppendLowercase(char32_t code_point, std::vector<char32_t>* out) {
+  if (code_point < 128) {
+    out->push_back(code_point >= 'A' && code_point <= 'Z' ? code_point + ('a' - 'A') : code_point);
+    return;
+  }
+  const auto* pair = std::lower_bound(std::begin(kLowercasePairs), std::end(kLowercasePairs), code_point,
+                                      [](const LowercasePair& p, char32_t cp) { return p.code_point < cp; });
+  if (pair != std::end(kLowercasePairs) && pair->code_point == code_point) {
+    out->push_back(pair->first);
+    out->push_back(pair->second);
+    return;
+  }
+  const auto* run = std::upper_bound(std::begin(kLowercaseRuns), std::end(kLowercaseRuns), code_point,
+                                     [](char32_t cp, const LowercaseRun& r) { return cp < r.first; });
+  if (run != std::begin(kLowercaseRuns)) {
+    --run;
+    const char32_t offset = code_point - run->first;
+    if (offset % run->stride == 0 && offset / run->stride < run->count) {
+      out->push_back(static_cast<char32_t>(static_cast<int64_t>(code_point) + run->delta));
+      return;
+    }
+  }
+  out->push_back(code_point);
 }
 
 const char* UnicodeTablesVersion() { return kUnicodeVersion; }

@@ -88,6 +88,33 @@ const char kByteFallbackJson[] = R"({
   }
 })";
 
+// A WordPiece tokenizer in the BERT layout, with every BERT step and post-processor somewhere.
+const char kWordPieceJson[] = R"({
+  "version": "1.0",
+  "added_tokens": [
+    {"id": 0, "content": "[UNK]", "single_word": false, "lstrip": false, "rstrip": false, "normalized": false, "special": true},
+    {"id": 1, "content": "[CLS]", "single_word": false, "lstrip": false, "rstrip": false, "normalized": false, "special": true},
+    {"id": 2, "content": "[SEP]", "single_word": false, "lstrip": false, "rstrip": false, "normalized": false, "special": true}
+  ],
+  "normalizer": {"type": "Sequence", "normalizers": [
+    {"type": "BertNormalizer", "clean_text": true, "handle_chinese_chars": true, "strip_accents": null, "lowercase": true}
+  ]},
+  "pre_tokenizer": {"type": "Sequence", "pretokenizers": [{"type": "BertPreTokenizer"}]},
+  "post_processor": {"type": "Sequence", "processors": [
+    {"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": true},
+    {"type": "TemplateProcessing",
+     "single": [{"SpecialToken": {"id": "[CLS]", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 1}}, {"SpecialToken": {"id": "[SEP]", "type_id": 0}}],
+     "pair": [{"Sequence": {"id": "A", "type_id": 0}}, {"Sequence": {"id": "B", "type_id": 1}}],
+     "special_tokens": {"[CLS]": {"id": "[CLS]", "ids": [1], "tokens": ["[CLS]"]}, "[SEP]": {"id": "[SEP]", "ids": [2, 1], "tokens": ["[SEP]", "[CLS]"]}}},
+    {"type": "BertProcessing", "sep": ["[SEP]", 2], "cls": ["[CLS]", 1]}
+  ]},
+  "decoder": {"type": "WordPiece", "prefix": "##", "cleanup": true},
+  "model": {
+    "type": "WordPiece", "unk_token": "[UNK]", "continuing_subword_prefix": "##", "max_input_chars_per_word": 8,
+    "vocab": {"[UNK]": 0, "[CLS]": 1, "[SEP]": 2, "hi": 3, "##s": 4, "h": 5, "##i": 6, "cafe": 7, ",": 8, "\u4e2d": 9, "##\u00e9": 10}
+  }
+})";
+
 const std::vector<std::string>& SampleTexts() {
   static const std::vector<std::string> texts = {
       "",
@@ -99,6 +126,7 @@ const std::vector<std::string>& SampleTexts() {
       std::string("nul\0byte", 8),
       "'S 'll 1234567 <s><unk>",
       std::string(2000, 'a'),
+      "Caf\xc3\xa9, HIS \xe4\xb8\xad\xe6\x96\x87 \xc4\xb0 \x01\xef\xbf\xbd [CLS][SEP]",
   };
   return texts;
 }
@@ -109,6 +137,9 @@ void Exercise(const Tokenizer& tokenizer, std::mt19937* rng) {
     const std::vector<int32_t> ids = tokenizer.Encode(text);
     tokenizer.Decode(ids, false);
     tokenizer.Decode(ids, true);
+    const Tokenizer::Encoding encoding = tokenizer.EncodeWithSpecialTokens(text);
+    EXPECT(encoding.type_ids.size() == encoding.ids.size() && encoding.attention_mask.size() == encoding.ids.size(),
+           text);
   }
   std::uniform_int_distribution<int32_t> any_id(-3, tokenizer.VocabSize() + 3);
   std::vector<int32_t> ids = {-2147483647 - 1, 2147483647, -1};
@@ -194,7 +225,7 @@ std::string ReadFile(const std::string& path) {
 }
 
 void TestValidFilesLoad(std::mt19937* rng) {
-  for (const char* json : {kByteLevelJson, kByteFallbackJson}) {
+  for (const char* json : {kByteLevelJson, kByteFallbackJson, kWordPieceJson}) {
     std::unique_ptr<Tokenizer> tokenizer = Load(json, "valid file");
     EXPECT(tokenizer != nullptr, "the valid test files must load");
     if (tokenizer) Exercise(*tokenizer, rng);
@@ -209,10 +240,24 @@ void TestValidFilesLoad(std::mt19937* rng) {
     EXPECT(decoded == "abc  a", decoded);
     EXPECT(byte_level->VocabSize() == 15, std::to_string(byte_level->VocabSize()));
   }
+  std::unique_ptr<Tokenizer> word_piece = Tokenizer::FromJson(kWordPieceJson, &error);
+  if (word_piece) {
+    // Lowercased and accent-stripped: "his" is "hi" + "##s"; "Café" loses its accent; the CJK
+    // ideograph stands alone; an 11-character word exceeds max_input_chars_per_word.
+    EXPECT(word_piece->Encode("HIS Café, 中") == std::vector<int32_t>({3, 4, 7, 8, 9}), "HIS Café, 中");
+    EXPECT(word_piece->Encode("hiiiiiiiiii hx") == std::vector<int32_t>({0, 0}), "unknown words");
+    // [CLS] $A:1 [SEP](= 2, 1), then BertProcessing around that.
+    const Tokenizer::Encoding encoding = word_piece->EncodeWithSpecialTokens("hi");
+    EXPECT(encoding.ids == std::vector<int32_t>({1, 1, 3, 2, 1, 2}), "post-processed ids");
+    EXPECT(encoding.type_ids == std::vector<int32_t>({0, 0, 1, 0, 0, 0}), "post-processed type ids");
+    const std::string decoded = word_piece->Decode({1, 3, 4, 8, 5, 6, 2}, true);
+    EXPECT(decoded == "his, hi", decoded);
+  }
 }
 
 void TestEveryTruncationFails() {
-  for (const std::string& json : {std::string(kByteLevelJson), std::string(kByteFallbackJson)}) {
+  for (const std::string& json : {std::string(kByteLevelJson), std::string(kByteFallbackJson),
+                                  std::string(kWordPieceJson)}) {
     for (size_t length = 0; length < json.size(); ++length) {
       EXPECT(Load(json.substr(0, length), "truncated") == nullptr, "prefix of length " + std::to_string(length));
     }
@@ -288,6 +333,18 @@ void TestNastyDocuments() {
       "{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0}, \"merges\": []}, \"added_tokens\": [{\"id\": 0, "
       "\"content\": \"x\", \"normalized\": true}, {\"id\": 1, \"content\": \"x\", \"normalized\": false}], "
       "\"normalizer\": {\"type\": \"NFC\"}}",
+      "{\"model\": {\"type\": \"WordPiece\", \"vocab\": {\"a\": 0}, \"unk_token\": \"\", "
+      "\"continuing_subword_prefix\": \"\", \"max_input_chars_per_word\": 0}}",
+      "{\"model\": {\"vocab\": {\"\": 0}, \"unk_token\": \"\", \"continuing_subword_prefix\": \"##\", "
+      "\"max_input_chars_per_word\": 18446744073709551615}, \"decoder\": {\"type\": \"WordPiece\", \"prefix\": \"\"}}",
+      "{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0}, \"merges\": []}, \"post_processor\": {\"type\": "
+      "\"TemplateProcessing\", \"single\": [{\"Sequence\": {\"id\": \"A\", \"type_id\": 0}, \"x\": 1}], "
+      "\"special_tokens\": {}}}",
+      "{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0}, \"merges\": []}, \"post_processor\": {\"type\": "
+      "\"TemplateProcessing\", \"single\": [{\"SpecialToken\": {\"id\": \"x\", \"type_id\": 0}}], "
+      "\"special_tokens\": {\"x\": {\"ids\": [0, 2147483648]}}}}",
+      "{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0}, \"merges\": []}, \"post_processor\": {\"type\": "
+      "\"RobertaProcessing\", \"sep\": [\"a\"], \"cls\": [\"a\", 0]}}",
       "{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0}, \"merges\": []}} trailing",
       "{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0}, \"merges\": [],}}",
       "{\"a\" 1}",
@@ -331,11 +388,14 @@ int main() {
   TestEveryTruncationFails();
   TestRandomByteFlips(kByteLevelJson, 3000, &rng);
   TestRandomByteFlips(kByteFallbackJson, 3000, &rng);
+  TestRandomByteFlips(kWordPieceJson, 3000, &rng);
   TestEveryValueOfEveryType(kByteLevelJson, &rng);
   TestEveryValueOfEveryType(kByteFallbackJson, &rng);
+  TestEveryValueOfEveryType(kWordPieceJson, &rng);
   TestNastyDocuments();
   TestFiles();
-  for (const char* path : {"zoo/tiny_bytelevel_tokenizer.json", "zoo/tiny_bytefallback_tokenizer.json"}) {
+  for (const char* path : {"zoo/tiny_bytelevel_tokenizer.json", "zoo/tiny_bytefallback_tokenizer.json",
+                           "zoo/tiny_wordpiece_tokenizer.json"}) {
     const std::string json = ReadFile(path);
     EXPECT(!json.empty(), path);
     if (json.empty()) continue;

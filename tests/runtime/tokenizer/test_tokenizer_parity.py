@@ -1,10 +1,12 @@
 """The C++ tokenizer (//runtime/tokenizer:tokenize) against the Python tokenizers library.
 
-Every tokenizer layout below is compared on the same corpus and on random texts: encode ids,
-decode text (with and without special tokens), vocabulary size and the id <-> token maps. The
-layouts are the two zoo tokenizers plus tokenizer.json files built here, with tokenizers itself,
-in the layouts of Llama 3, Qwen2, SmolLM2, GPT-2, Llama 2 with a Metaspace, Mistral, Gemma with
-an unk token, and one with every Split behaviour.
+Every tokenizer layout below is compared on the same corpus and on random texts: encode ids
+(without and with the post-processor's special tokens, type ids and attention mask), decode text
+(with and without special tokens), vocabulary size and the id <-> token maps. The layouts are
+the tokenizer.json files given with --tokenizer_json (the zoo's, from BUILD.bazel) plus files
+built here, with tokenizers itself, in the layouts of Llama 3, Qwen2, SmolLM2, GPT-2, Llama 2
+with a Metaspace, Mistral, Gemma with an unk token, one with every Split behaviour, and BERT
+(cased and uncased WordPiece).
 """
 import json
 import os
@@ -17,7 +19,17 @@ import pytest
 
 os.environ["TOKENIZERS_PARALLELISM"] = "false"
 
-from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers  # noqa: E402
+from tokenizers import (  # noqa: E402
+    AddedToken,
+    Regex,
+    Tokenizer,
+    decoders,
+    models,
+    normalizers,
+    pre_tokenizers,
+    processors,
+    trainers,
+)
 
 TOKENIZE = "runtime/tokenizer/tokenize"
 ZOO_CORPUS = "zoo/data/corpus.txt"
@@ -91,6 +103,11 @@ CORPUS = [
     "hello world <mask>   x  [SEP]y robot",
     "<|begin_of_text|>Hi<|end_of_text|>",
     "KELVIN \u212a and long s \u017f and dotless \u0131",
+    # BERT: special tokens in the text, accents and case, CJK spacing, punctuation, long words.
+    "[CLS] Hello, [MASK]! Wasn't it [SEP] ÉCOLE Ünïcödé İstanbul ΣΑΣ",
+    "ｆｕｌｌｗｉｄｔｈ ＡＢＣ and 中文,混合 text… «quotes» ¿qué? ¡sí! x²",
+    "Supercalifragilisticexpialidocious antidisestablishmentarianism",
+    "soft\u00adhyphen, bom\ufeff, private\ue000use, replacement\ufffdchar",
     "a" * 300,
     "the " * 100,
     "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut "
@@ -106,7 +123,8 @@ FRAGMENTS = [
     "\u00a0", "\u3000", "\u2028", "\u200d", "1", "23", "٣", "²", "Ⅻ", "!", "?!", "...", "_", "-", "▁", "世界", "한",
     "\u1100", "\u1161", "\u11a8", "\ud7a3", "🙂", "👍🏽", "\U0001F600", "Ⓐ", "\u0345", "<|bos|>", "<|eos", "|>",
     "<|pad|>", "<mask>", "[SEP]", "robot", " robot", " world", "<0x41>", "<s>", "</s>", "<unk>", "<|begin_of_text|>",
-    "<|im_start|>", "<start_of_turn>",
+    "<|im_start|>", "<start_of_turn>", "[CLS]", "[MASK]", "\u00ad", "\ufeff", "\ue000", "\ufffd", "中", "，", "Σ",
+    "İ", "Ａ", "«", "\u0345\u0301", "supercalifragilistic",
 ]
 
 
@@ -178,6 +196,7 @@ def bytelevel_trainer(vocab_size, special_tokens):
 
 
 def llama3_layout():
+    """Like Llama 3, the post-processor is a Sequence of ByteLevel and a template adding BOS."""
     tok = Tokenizer(models.BPE(ignore_merges=True))
     tok.pre_tokenizer = pre_tokenizers.Sequence(
         [
@@ -189,6 +208,17 @@ def llama3_layout():
     train(tok, bytelevel_trainer(700, []))
     # Like Llama 3, special tokens come after the model's vocabulary.
     tok.add_special_tokens(["<|begin_of_text|>", "<|end_of_text|>"])
+    bos = tok.token_to_id("<|begin_of_text|>")
+    tok.post_processor = processors.Sequence(
+        [
+            processors.ByteLevel(trim_offsets=False),
+            processors.TemplateProcessing(
+                single="<|begin_of_text|> $A",
+                pair="<|begin_of_text|> $A <|begin_of_text|>:1 $B:1",
+                special_tokens=[("<|begin_of_text|>", bos)],
+            ),
+        ]
+    )
     return tok.to_str(pretty=True)
 
 
@@ -314,6 +344,41 @@ def gemma_layout(fuse_unk):
     return tok.to_str(pretty=True)
 
 
+def bert_layout(lowercase, strip_accents, handle_chinese_chars, max_input_chars_per_word, post_processor):
+    """WordPiece as BERT and sentence-transformers use it, trained here."""
+    tok = Tokenizer(models.WordPiece(unk_token="[UNK]", max_input_chars_per_word=max_input_chars_per_word))
+    tok.normalizer = normalizers.BertNormalizer(
+        clean_text=True, handle_chinese_chars=handle_chinese_chars, strip_accents=strip_accents, lowercase=lowercase
+    )
+    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tok.decoder = decoders.WordPiece(prefix="##", cleanup=lowercase)
+    special = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    train(tok, trainers.WordPieceTrainer(vocab_size=600, special_tokens=special, show_progress=False))
+    cls, sep = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
+    if post_processor == "bert":
+        tok.post_processor = processors.BertProcessing(("[SEP]", sep), ("[CLS]", cls))
+    elif post_processor == "roberta":
+        tok.post_processor = processors.RobertaProcessing(("[SEP]", sep), ("[CLS]", cls))
+    else:
+        # Two ids for one special token, type ids other than 0.
+        tok.post_processor = processors.TemplateProcessing(
+            single="[CLS]:1 $A:2 [SEP]:3 [SEP]",
+            pair="[CLS] $A [SEP] $B:1 [SEP]:1",
+            special_tokens=[("[CLS]", cls), {"id": "[SEP]", "ids": [sep, cls], "tokens": ["[SEP]", "[CLS]"]}],
+        )
+    tok.add_tokens([AddedToken("robot", single_word=True), AddedToken("[SEP]", special=True, lstrip=True)])
+    return tok.to_str(pretty=True)
+
+
+def bert_sequence_layout():
+    """BERT's steps inside Sequence wrappers, accents stripped without lowercasing."""
+    config = json.loads(bert_layout(False, True, True, 100, "bert"))
+    config["normalizer"] = {"type": "Sequence", "normalizers": [config["normalizer"]]}
+    config["pre_tokenizer"] = {"type": "Sequence", "pretokenizers": [config["pre_tokenizer"]]}
+    config["decoder"] = {"type": "Sequence", "decoders": [config["decoder"]]}
+    return json.dumps(config, ensure_ascii=False)
+
+
 LAYOUTS = {
     "llama3": llama3_layout,
     "qwen2": qwen2_layout,
@@ -325,19 +390,30 @@ LAYOUTS = {
     "split_behaviors": split_behaviors_layout,
     "gemma_unk_fused": lambda: gemma_layout(True),
     "gemma_unk": lambda: gemma_layout(False),
+    "bert_uncased": lambda: bert_layout(True, None, True, 100, "template"),
+    "bert_cased": lambda: bert_layout(False, None, False, 8, "roberta"),
+    "bert_sequence": bert_sequence_layout,
 }
 ZOO = {
     "zoo_bytelevel": "zoo/tiny_bytelevel_tokenizer.json",
     "zoo_bytefallback": "zoo/tiny_bytefallback_tokenizer.json",
+    "zoo_wordpiece": "zoo/tiny_wordpiece_tokenizer.json",
 }
 
 
-@pytest.fixture(scope="module", params=list(ZOO) + list(LAYOUTS))
+def pytest_generate_tests(metafunc):
+    """The tokenizer fixture runs over the --tokenizer_json files, then the layouts."""
+    if "tokenizer" in metafunc.fixturenames:
+        files = metafunc.config.getoption("tokenizer_json")
+        metafunc.parametrize("tokenizer", files + list(LAYOUTS), indirect=True, scope="module")
+
+
+@pytest.fixture(scope="module")
 def tokenizer(request, tmp_path_factory):
     """(path of a tokenizer.json, the same tokenizer in Python)."""
     name = request.param
-    if name in ZOO:
-        return ZOO[name], Tokenizer.from_file(ZOO[name])
+    if name not in LAYOUTS:
+        return name, Tokenizer.from_file(name)
     path = str(tmp_path_factory.mktemp(name) / "tokenizer.json")
     with open(path, "w", encoding="utf-8") as f:
         f.write(LAYOUTS[name]())
@@ -355,6 +431,36 @@ def test_layouts_have_the_intended_options():
     with open(ZOO["zoo_bytefallback"], encoding="utf-8") as f:
         zoo = json.load(f)
     assert [n["type"] for n in zoo["normalizer"]["normalizers"]] == ["Prepend", "Replace"]
+    with open(ZOO["zoo_wordpiece"], encoding="utf-8") as f:
+        wordpiece = json.load(f)
+    assert [wordpiece[k]["type"] for k in ("model", "normalizer", "pre_tokenizer", "post_processor", "decoder")] == [
+        "WordPiece", "BertNormalizer", "BertPreTokenizer", "TemplateProcessing", "WordPiece"]
+    assert wordpiece["normalizer"]["strip_accents"] is None and wordpiece["normalizer"]["lowercase"] is True
+    bert = json.loads(bert_sequence_layout())
+    assert bert["normalizer"]["normalizers"][0]["strip_accents"] is True
+    assert bert["normalizer"]["normalizers"][0]["lowercase"] is False
+
+
+def test_the_zoo_tokenizers_are_compared(request):
+    """BUILD.bazel passes the zoo's tokenizer.json files; a lost argument must not go unnoticed."""
+    assert set(ZOO.values()) <= set(request.config.getoption("tokenizer_json"))
+
+
+def cpp_encode_with_special_tokens(path, texts):
+    out, _ = run_tokenize(path, "--encode", "--batch", "--add_special_tokens", "--json",
+                          stdin="".join(json.dumps(t) + "\n" for t in texts))
+    lines = out.split("\n")[:-1]
+    assert len(lines) == len(texts)
+    return [json.loads(line) for line in lines]
+
+
+def test_encode_with_special_tokens_matches(tokenizer):
+    path, reference = tokenizer
+    texts = all_texts() + random_texts(200, seed=11)
+    for text, got in zip(texts, cpp_encode_with_special_tokens(path, texts)):
+        expected = reference.encode(text)
+        assert got == {"ids": expected.ids, "type_ids": expected.type_ids,
+                       "attention_mask": expected.attention_mask}, repr(text)
 
 
 def test_encode_matches(tokenizer):
@@ -456,7 +562,20 @@ def test_invalid_utf8_input_is_repaired():
     "edit, message",
     [
         (lambda c: c.pop("model"), 'there is no "model"'),
-        (lambda c: c["model"].update(type="WordPiece"), 'model type "WordPiece" is not supported'),
+        (lambda c: c["model"].update(type="Unigram"), 'model type "Unigram" is not supported'),
+        (lambda c: c["model"].update(type="WordPiece", unk_token="a", max_input_chars_per_word=100),
+         "model.continuing_subword_prefix is missing"),
+        (lambda c: c.update(post_processor={"type": "TemplateProcessing", "single": [{"Sequence": {"id": "B",
+                                            "type_id": 0}}], "special_tokens": {}}), 'sequence "A", not "B"'),
+        (lambda c: c.update(post_processor={"type": "TemplateProcessing", "single": [{"SpecialToken": {
+            "id": "<s>", "type_id": 0}}], "special_tokens": {}}), 'special token "<s>" has no ids'),
+        (lambda c: c.update(post_processor={"type": "BertProcessing", "sep": ["[SEP]", -1], "cls": ["[CLS]", 0]}),
+         "post_processor.sep must be a [token, id] pair"),
+        (lambda c: c.update(post_processor={"type": "Sequence", "processors": [{"type": "ByteLevel"},
+                                                                                {"type": "Unknown"}]}),
+         'post_processor.processors[1]: "Unknown" is not supported'),
+        (lambda c: c.update(normalizer={"type": "BertNormalizer", "lowercase": "yes"}),
+         "normalizer.lowercase must be a boolean"),
         (lambda c: c["model"].update(dropout=0.1), "model.dropout is not supported"),
         (lambda c: c["model"].update(continuing_subword_prefix="##"), "continuing_subword_prefix"),
         (lambda c: c["model"].update(end_of_word_suffix="</w>"), "end_of_word_suffix"),
@@ -466,7 +585,8 @@ def test_invalid_utf8_input_is_repaired():
                                            "invert": False}), "Split regex"),
         (lambda c: c.update(pre_tokenizer={"type": "Whitespace"}), '"Whitespace" is not supported'),
         (lambda c: c.update(normalizer={"type": "NFKC"}), '"NFKC" is not supported'),
-        (lambda c: c.update(decoder={"type": "WordPiece"}), '"WordPiece" is not supported'),
+        (lambda c: c.update(decoder={"type": "CTC"}), '"CTC" is not supported'),
+        (lambda c: c.update(decoder={"type": "WordPiece", "cleanup": 1}), "decoder.cleanup must be a boolean"),
         (lambda c: c.update(added_tokens=[{"id": 0, "content": 5}]), "added_tokens[0].content must be a string"),
         (lambda c: c.update(version="2.0"), "version"),
     ],
