@@ -73,7 +73,7 @@ def _executorch_model_impl(ctx):
     reference = ctx.actions.declare_file(ctx.label.name + ".reference.npz")
     outputs = [pte, manifest]
     tokenizer = None
-    if has_tokenizer and task in ("", "text-generation", "fill-mask"):
+    if has_tokenizer and task in ("", "text-generation", "fill-mask", "feature-extraction"):
         tokenizer = ctx.actions.declare_file(ctx.label.name + ".tokenizer.json")
         outputs.append(tokenizer)
         args.add("--tokenizer_out", tokenizer)

@@ -15,22 +15,12 @@ filegroup(
 )
 """
 
-def _list_files(rctx, directory, prefix = ""):
-    out = []
-    for path in rctx.path(directory).readdir():
-        name = prefix + path.basename
-        if path.is_dir:
-            out += _list_files(rctx, path, name + "/")
-        elif name not in ("WORKSPACE", "BUILD.bazel"):
-            out.append(name)
-    return sorted(out)
-
 def _pypi_wheel_files_impl(rctx):
     if "==" not in rctx.attr.requirement:
         fail("pypi_wheel_files {}: requirement {!r} must pin one version, like \"name==1.2.3\"".format(rctx.name, rctx.attr.requirement))
-    fetch_wheel(rctx, rctx.attr.requirement, rctx.attr.sha256, prefix = rctx.attr.strip_prefix, files = rctx.attr.files)
+    files = fetch_wheel(rctx, rctx.attr.requirement, rctx.attr.sha256, prefix = rctx.attr.strip_prefix, files = rctx.attr.files)
     rctx.file("WORKSPACE", "workspace(name = \"{}\")\n".format(rctx.name))
-    rctx.file("BUILD.bazel", _BUILD.format(files = repr(_list_files(rctx, "."))))
+    rctx.file("BUILD.bazel", _BUILD.format(files = repr(files)))
 
 pypi_wheel_files = repository_rule(
     implementation = _pypi_wheel_files_impl,

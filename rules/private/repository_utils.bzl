@@ -42,6 +42,7 @@ with zipfile.ZipFile(wheel) as z:
                 dst.write(block)
         if any(fnmatch.fnmatchcase(target, e) for e in executable):
             os.chmod(target, 0o755)
+        print(target)
 missing = [w for w in wanted if w not in found]
 if missing:
     sys.exit("%s has nothing matching %s under %s" % (os.path.basename(wheel), ", ".join(missing), prefix or "its root"))
@@ -49,7 +50,8 @@ if missing:
 
 def fetch_wheel(rctx, requirement, sha256, prefix = "", files = [], executable = [], pip_args = []):
     """Downloads one wheel with pip (no dependencies), checks its sha256 and unpacks `files`
-    (glob patterns relative to `prefix`; everything under it when empty) into the repository."""
+    (glob patterns relative to `prefix`; everything under it when empty) into the repository.
+    Returns the unpacked files' paths."""
     python = rctx.which("python3")
     if not python:
         fail("rules_executorch: python3 with pip is needed to fetch {}; install python3-pip".format(requirement))
@@ -64,9 +66,8 @@ def fetch_wheel(rctx, requirement, sha256, prefix = "", files = [], executable =
     if len(wheels) != 1:
         fail("rules_executorch: pip download {} gave {} wheels, expected one".format(requirement, len(wheels)))
     rctx.file("_extract.py", _EXTRACT)
-    check_execute(
-        rctx.execute([python, "_extract.py", str(wheels[0]), sha256, prefix, json.encode(files), json.encode(executable)], timeout = 600),
-        "checking and unpacking " + wheels[0].basename,
-    )
+    result = rctx.execute([python, "_extract.py", str(wheels[0]), sha256, prefix, json.encode(files), json.encode(executable)], timeout = 600)
+    check_execute(result, "checking and unpacking " + wheels[0].basename)
     rctx.delete("_wheel")
     rctx.delete("_extract.py")
+    return sorted([line for line in result.stdout.splitlines() if line])
