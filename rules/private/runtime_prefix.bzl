@@ -41,8 +41,10 @@ LINK_ORDER = [
 
 REQUIRED = ["executorch_core", "executorch", "portable_kernels", "kernels_util_all_deps", "extension_data_loader"]
 
-# One of these registers the kernels; a selective build has the first.
-REGISTRATION = ["executorch_selected_kernels", "portable_ops_lib", "optimized_native_cpu_ops_lib"]
+# Each of these registers a full set of aten kernels (a selective build has the first; the
+# optimized set falls back to portable kernels itself). Registering an operator twice aborts
+# at start-up, so only the first one present is linked.
+REGISTRATION = ["executorch_selected_kernels", "optimized_native_cpu_ops_lib", "portable_ops_lib"]
 
 # Env vars rules_executorch_dependencies() reads the prefixes from (one per platform).
 PREFIX_ENV = {
@@ -135,9 +137,10 @@ def _runtime_prefix_impl(rctx):
 
     rctx.symlink(prefix + "/include", "include")
     imports, deps = [], []
+    registration = [lib for lib in REGISTRATION if rctx.path("{}/lib/lib{}.a".format(prefix, lib)).exists][0]
     for lib, whole in LINK_ORDER:
         path = "{}/lib/lib{}.a".format(prefix, lib)
-        if not rctx.path(path).exists:
+        if not rctx.path(path).exists or (lib in REGISTRATION and lib != registration):
             continue
         rctx.symlink(path, "lib/lib{}.a".format(lib))
         imports.append("cc_import(\n    name = \"{lib}\",\n    static_library = \"lib/lib{lib}.a\",\n    alwayslink = {whole},\n)\n".format(lib = lib, whole = whole))

@@ -91,7 +91,7 @@ def _cross_cc_config_impl(ctx):
     if ctx.attr.linker == "gnu" and hosted:
         # Kernel and backend libraries register themselves at load time and are never
         # referenced by symbol: --no-as-needed keeps them in DT_NEEDED.
-        link_flags = ["-Wl,--no-as-needed", "-lstdc++", "-lm", "-pthread"]
+        link_flags = ["-Wl,--no-as-needed"] + (["-lstdc++", "-lm", "-pthread"] if ctx.attr.compiler == "gcc" else [])
     elif not hosted:
         link_flags = ["-Wl,--gc-sections"]
     features = [
