@@ -1,9 +1,13 @@
 """rules_executorch_dependencies(): everything a workspace needs, in one call from WORKSPACE."""
 
+load("//rules/private:cc_repositories.bzl", "android_ndk_cc", "apple_cc")
 load("//rules/private:local_stand_in.bzl", "local_stand_in")
 load("//rules/private:pypi_wheel.bzl", _pypi_wheel_files = "pypi_wheel_files")
 load("//rules/private:python_environment.bzl", "python_environment")
+load("//rules/private:runtime_prefix.bzl", "PREFIX_ENV", _executorch_runtime_prefix = "executorch_runtime_prefix")
 load("//rules/private:runtime_wheel.bzl", "executorch_runtime_wheel")
+
+executorch_runtime_prefix = _executorch_runtime_prefix
 
 EXECUTORCH_VERSION = "1.5.1"
 
@@ -36,7 +40,7 @@ def _maybe(rule, name, **kwargs):
         rule(name = name, **kwargs)
 
 def rules_executorch_dependencies(python_lock = "@rules_executorch//python:requirements.lock"):
-    """Declares the Python environment and the offline stand-ins, and registers toolchains.
+    """Declares the Python environment, the runtimes and the offline stand-ins, and registers toolchains.
 
     Args:
       python_lock: hash-pinned lock file the exporter's Python environment is created from.
@@ -65,11 +69,38 @@ def rules_executorch_dependencies(python_lock = "@rules_executorch//python:requi
             strip_prefix = wheel.strip_prefix,
             files = wheel.files,
         )
+    # Runtimes from ExecuTorch install prefixes: declare executorch_runtime_<platform> yourself
+    # (before this call) to give a path; otherwise the prefix is read from PREFIX_ENV.
+    for platform in PREFIX_ENV:
+        _maybe(executorch_runtime_prefix, "executorch_runtime_" + platform, platform = platform, linkopts = ["-llog"] if platform.startswith("android") else [])
+    _maybe(android_ndk_cc, "rules_executorch_android_ndk", target_compatible_with = [
+        "@platforms//os:android",
+        "@platforms//cpu:arm64",
+    ])
+    for platform, sdk, target in [
+        ("ios_arm64", "iphoneos", "arm64-apple-ios15.0"),
+        ("ios_sim_arm64", "iphonesimulator", "arm64-apple-ios15.0-simulator"),
+    ]:
+        _maybe(apple_cc, "rules_executorch_{}_clang".format(platform), platform = platform, sdk = sdk, target = target, target_compatible_with = [
+            "@platforms//os:ios",
+            "@platforms//cpu:arm64",
+            "@rules_executorch//rules/platforms:" + ("apple_simulator" if "sim" in platform else "apple_device"),
+        ])
     native.register_toolchains(
         "@rules_executorch_python//:toolchain",
         "@rules_executorch//rules/toolchains:linux_arm64_cc_toolchain",
+        "@rules_executorch//rules/toolchains:cortex_m55_cc_toolchain",
+        "@rules_executorch//rules/toolchains:cortex_m3_cc_toolchain",
+        "@rules_executorch_android_ndk//:toolchain",
+        "@rules_executorch_ios_arm64_clang//:toolchain",
+        "@rules_executorch_ios_sim_arm64_clang//:toolchain",
         "@rules_executorch//rules/toolchains:linux_x86_64_wheel_runtime",
         "@rules_executorch//rules/toolchains:linux_arm64_wheel_runtime",
+        "@rules_executorch//rules/toolchains:cortex_m55_prefix_runtime",
+        "@rules_executorch//rules/toolchains:cortex_m3_prefix_runtime",
+        "@rules_executorch//rules/toolchains:android_arm64_prefix_runtime",
+        "@rules_executorch//rules/toolchains:ios_arm64_prefix_runtime",
+        "@rules_executorch//rules/toolchains:ios_sim_arm64_prefix_runtime",
         # last: a clear error for platforms without a runtime
         "@rules_executorch//rules/toolchains:no_runtime",
     )

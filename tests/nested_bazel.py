@@ -20,8 +20,9 @@ def python_environment_repo(launcher_runfile: str) -> str:
 
 
 class NestedBazel:
-    def __init__(self, workspace: str, output_base: str, python_repo: str):
+    def __init__(self, workspace: str, output_base: str, python_repo: str, env: dict = None):
         self.workspace = workspace
+        self.env = env or {}  # overrides of the test's environment
         self.output_base = output_base
         self.python_repo = python_repo
         self.runs = 0
@@ -37,6 +38,7 @@ class NestedBazel:
             *targets,
         ]
         env = {k: v for k, v in os.environ.items() if not k.startswith(("TEST_", "RUNFILES_", "BUILD_", "BAZEL_"))}
+        env.update(self.env)
         proc = subprocess.run(args, cwd=self.workspace, env=env, capture_output=True, text=True, timeout=1800)
         if check and proc.returncode != 0:
             raise AssertionError(f"bazel {command} {' '.join(targets)} failed ({proc.returncode}):\n{proc.stderr[-6000:]}")

@@ -158,6 +158,11 @@ def _describe_program(program_manager, pte: bytes, constant_methods) -> dict:
             "inputs": tensors(meta.num_inputs(), meta.input_tensor_meta),
             "outputs": tensors(meta.num_outputs(), meta.output_tensor_meta),
             "planned_memory_bytes": sum(plans[method].non_const_buffer_sizes[1:]),
+            # what firmware sizes its static arenas from: one buffer per planned memory id
+            # (id 0 is reserved), and the counts the method allocator's use grows with
+            "planned_buffers_bytes": list(plans[method].non_const_buffer_sizes[1:]),
+            "num_values": len(plans[method].values),
+            "num_instructions": sum(len(chain.instructions) for chain in plans[method].chains),
         }
     return {"methods": methods, "operators": sorted(operators), "delegates": sorted(delegates)}
 

@@ -69,11 +69,56 @@ def check_method(runner, ref, manifest, tolerance, wrapper, tmp):
             sys.exit(f"FAIL: {name} differs from eager by {diff}")
 
 
+def _printed(stdout, tag):
+    """Tensors a firmware printed as `<tag> <index> [d0,d1] v0 v1 ...`, by index."""
+    out = {}
+    for line in stdout.splitlines():
+        parts = line.split()
+        if len(parts) >= 3 and parts[0] == tag:
+            shape = [int(d) for d in parts[2].strip("[]").split(",") if d]
+            out[int(parts[1])] = np.array([float(v) for v in parts[3:]], dtype=np.float32).reshape(shape)
+    return out
+
+
+def check_firmware(runner, ref, manifest, tolerance, wrapper):
+    """executorch_firmware prints its outputs (or, for text generation, the logits after the
+    prompt and the greedy tokens); compare them with eager."""
+    proc = _run([runner], wrapper)
+    print(proc.stdout[-2000:] if len(proc.stdout) < 2000 else "\n".join(l[:200] for l in proc.stdout.splitlines()))
+    limit = tolerance if tolerance is not None else 1e-4
+    if manifest["task"] == "text-generation":
+        token_lines = [l.split()[1:] for l in proc.stdout.splitlines() if l.startswith("tokens")]
+        got = [int(t) for l in token_lines for t in l]
+        expected = [int(t) for t in ref["tokens"]]
+        logits = _printed(proc.stdout, "logits").get(0)
+        if logits is None:
+            sys.exit("FAIL: the firmware printed no logits")
+        diff = float(np.abs(logits.reshape(-1) - ref["logits"].reshape(-1)).max())
+        print(f"expected tokens {expected}\nfirmware tokens {got}\nmax |logits diff| {diff:.3g} (limit {limit:.3g})")
+        if diff > limit:
+            sys.exit(f"FAIL: logits differ from eager by {diff}")
+        if got != expected:
+            sys.exit("FAIL: greedy tokens differ from eager")
+        return
+    printed = _printed(proc.stdout, "output")
+    outputs = sorted((k for k in ref.files if k.startswith("output_")), key=lambda k: int(k.split("_")[1]))
+    for name in outputs:
+        got = printed.get(int(name.split("_")[1]))
+        want = ref[name]
+        if got is None or got.shape != want.shape:
+            sys.exit(f"FAIL: {name} printed as {None if got is None else got.shape}, eager {want.shape}")
+        diff = float(np.abs(got - want).max())
+        print(f"{name}: max |diff| {diff:.3g} (limit {limit:.3g})")
+        if diff > limit:
+            sys.exit(f"FAIL: {name} differs from eager by {diff}")
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--runner", required=True)
     p.add_argument("--model_files", nargs="+", required=True)
     p.add_argument("--tolerance", type=float)
+    p.add_argument("--firmware", action="store_true", help="the runner is an executorch_firmware (no flags, printed outputs)")
     p.add_argument("--wrapper", default=os.environ.get("EXECUTORCH_RUNNER_WRAPPER", ""),
                    help="command to run the runner under (e.g. qemu-aarch64 for cross-built runners)")
     args = p.parse_args()
@@ -82,7 +127,9 @@ def main():
         manifest = json.load(f)
     ref = np.load(manifest_path[: -len(".json")] + ".reference.npz")
     with tempfile.TemporaryDirectory(dir=os.environ.get("TEST_TMPDIR")) as tmp:
-        if manifest["task"] == "text-generation":
+        if args.firmware:
+            check_firmware(args.runner, ref, manifest, args.tolerance, args.wrapper)
+        elif manifest["task"] == "text-generation":
             check_llm(args.runner, ref, manifest, args.tolerance, args.wrapper, tmp)
         else:
             check_method(args.runner, ref, manifest, args.tolerance, args.wrapper, tmp)

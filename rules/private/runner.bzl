@@ -141,14 +141,17 @@ def executorch_model_test(name, model, runner = None, tolerance = None, platform
         )
         runner = name + "_" + platform + "_runner"
         args.append("'--wrapper={}'".format(_EMULATORS[platform]))  # args are shell-tokenized
-    args += ["--runner", "$(rootpath :{})".format(runner.lstrip(":")), "--model_files", "$(rootpaths {})".format(model)]
     if tolerance != None:
         args += ["--tolerance", str(tolerance)]
+    check_model_test(name, runner, model, args, size, **kwargs)
+
+def check_model_test(name, runner, model, args, size, **kwargs):
+    """A py_test running check_model.py on `runner` (a label in this package) and `model`."""
     native.py_test(
         name = name,
         srcs = [Label("//rules/private:check_model.py")],
         main = Label("//rules/private:check_model.py"),
-        args = args,
+        args = args + ["--runner", "$(rootpath :{})".format(runner.lstrip(":")), "--model_files", "$(rootpaths {})".format(model)],
         data = [":" + runner.lstrip(":"), model],
         python_version = "PY3",
         size = size,

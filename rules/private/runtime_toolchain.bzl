@@ -39,9 +39,14 @@ executorch_runtime = rule(
 )
 
 def _missing_runtime_impl(ctx):
-    fail("no ExecuTorch runtime for this target platform: rules_executorch provides one for linux_x86_64 and linux_arm64; for others call executorch_runtime_prefix(...) in WORKSPACE with an ExecuTorch install prefix (see README, \"Platforms\")")
+    fail(ctx.attr.message)
 
-missing_runtime = rule(implementation = _missing_runtime_impl)
+missing_runtime = rule(
+    implementation = _missing_runtime_impl,
+    attrs = {
+        "message": attr.string(default = "no ExecuTorch runtime for this target platform: rules_executorch provides one for linux_x86_64 and linux_arm64; for others call executorch_runtime_prefix(...) in WORKSPACE with an ExecuTorch install prefix (see README, \"Platforms\")"),
+    },
+)
 
 def _current_runtime_impl(ctx):
     runtime = ctx.toolchains[RUNTIME_TOOLCHAIN].runtime
@@ -58,3 +63,16 @@ current_runtime = rule(
     incompatible_use_toolchain_transition = True,
     doc = "Forwards the ExecuTorch runtime of the target platform (CcInfo + runtime files).",
 )
+
+def runtime_headers(name, defines = []):
+    """The headers of an ExecuTorch install (include/ of a repository), as ExecuTorch's own
+    consumers compile against them."""
+    native.cc_library(
+        name = name,
+        hdrs = native.glob(["include/**/*.h"]),
+        includes = [
+            "include",
+            "include/executorch/runtime/core/portable_type/c10",
+        ],
+        defines = ["C10_USING_CUSTOM_GENERATED_MACROS"] + defines,
+    )

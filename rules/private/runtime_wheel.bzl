@@ -4,21 +4,13 @@ wheel for one platform, fetched with pip (no other client), checked against a pi
 load(":repository_utils.bzl", "fetch_wheel")
 
 _BUILD = """\
-load("@rules_executorch//rules/private:runtime_toolchain.bzl", "executorch_runtime")
+load("@rules_executorch//rules/private:runtime_toolchain.bzl", "executorch_runtime", "runtime_headers")
 
 package(default_visibility = ["//visibility:public"])
 
-cc_library(
+runtime_headers(
     name = "headers",
-    hdrs = glob(["include/**/*.h"]),
-    includes = [
-        "include",
-        "include/executorch/runtime/core/portable_type/c10",
-    ],
-    defines = [
-        "C10_USING_CUSTOM_GENERATED_MACROS",
-        "ET_USE_THREADPOOL",
-    ],
+    defines = ["ET_USE_THREADPOOL"],
 )
 
 [cc_import(
