@@ -8,9 +8,10 @@ namespace:
   kLowercaseRuns       single-character lowercase mappings: `count` code points from `first`,
                        `stride` apart, each mapped to itself plus `delta`
   kLowercasePairs      the lowercase mappings to two characters
-  kDecompositions      full canonical decompositions (NFD of one code point), Hangul excluded
-  kDecompositionData   the code points those entries point into
-  kCompositions        primary composites: (first, second) -> composite, sorted by (first, second)
+  kDecompositions      canonical decomposition mappings, one step (applied recursively gives NFD),
+                       Hangul excluded, sorted: code point << 43 | first << 22 | second << 1 |
+                       1 if the pair is a primary composite; second is 0 for singletons
+  kCompositions        indices of the primary composites in kDecompositions, sorted by (first, second)
   kFirstNfcRelevant    text made only of code points below this is already in NFC
 """
 import argparse
@@ -134,25 +135,21 @@ def main():
     case_runs = lowercase_runs(lowercase)
     assert all(count < 1 << 16 and stride < 1 << 8 for _, count, stride, _ in case_runs)
 
-    decompositions, decomposition_data = [], []
-    compositions = []
+    decompositions = []  # (code point, first, second, is a primary composite)
     for cp in range(MAX_CODE_POINT + 1):
         if HANGUL_FIRST <= cp <= HANGUL_LAST:
             continue  # decomposed and composed algorithmically
         char = chr(cp)
-        nfd = unicodedata.normalize("NFD", char)
-        if nfd != char:
-            decompositions.append((cp, len(decomposition_data), len(nfd)))
-            decomposition_data.extend(ord(c) for c in nfd)
         mapping = unicodedata.decomposition(char)
         if mapping and not mapping.startswith("<"):
             parts = [int(p, 16) for p in mapping.split()]
+            assert len(parts) in (1, 2)
             # A primary composite: a pair mapping that NFC recomposes (composition exclusions do not).
-            if len(parts) == 2 and unicodedata.normalize("NFC", chr(parts[0]) + chr(parts[1])) == char:
-                compositions.append((parts[0], parts[1], cp))
-    compositions.sort()
-    # Field widths of the C++ structs.
-    assert len(decomposition_data) < 1 << 16 and all(length < 1 << 8 for _, _, length in decompositions)
+            composes = len(parts) == 2 and unicodedata.normalize("NFC", chr(parts[0]) + chr(parts[1])) == char
+            decompositions.append((cp, parts[0], parts[1] if len(parts) == 2 else 0, composes))
+    compositions = sorted((first, second, index) for index, (_, first, second, composes) in enumerate(decompositions)
+                          if composes)
+    assert len(decompositions) < 1 << 16  # kCompositions holds uint16 indices
 
     first_relevant = min(
         [cp for cp in range(MAX_CODE_POINT + 1)
@@ -176,13 +173,12 @@ def main():
     out += ["    {{0x{:X}, {}, {}, {}}},".format(*r) for r in case_runs]
     out += ["};", "", "constexpr LowercasePair kLowercasePairs[] = {"]
     out += ["    {{0x{:X}, 0x{:X}, 0x{:X}}},".format(*p) for p in lowercase_pairs]
-    out += ["};", "", "constexpr Decomposition kDecompositions[] = {"]
-    out += ["    {{0x{:X}, {}, {}}},".format(*d) for d in decompositions]
-    out += ["};", "", "constexpr char32_t kDecompositionData[] = {"]
-    for i in range(0, len(decomposition_data), 8):
-        out.append("    " + " ".join("0x{:X},".format(cp) for cp in decomposition_data[i:i + 8]))
-    out += ["};", "", "constexpr Composition kCompositions[] = {"]
-    out += ["    {{0x{:X}, 0x{:X}, 0x{:X}}},".format(*c) for c in compositions]
+    out += ["};", "", "constexpr uint64_t kDecompositions[] = {"]
+    out += ["    0x{:X},".format(cp << 43 | first << 22 | second << 1 | int(composes))
+            for cp, first, second, composes in decompositions]
+    out += ["};", "", "constexpr uint16_t kCompositions[] = {"]
+    for i in range(0, len(compositions), 16):
+        out.append("    " + " ".join("{},".format(index) for _, _, index in compositions[i:i + 16]))
     out += ["};", ""]
     with open(args.output, "w", encoding="utf-8") as f:
         f.write("\n".join(out))

@@ -108,7 +108,10 @@ void AppendSplit(const Piece& piece, const std::vector<std::pair<size_t, size_t>
     for (Segment& s : segments) s.is_match = !s.is_match;
   }
   for (const auto& [start, end] : ApplyBehavior(segments, behavior)) {
-    if (end > start) out->push_back(Piece{piece.text.substr(start, end - start), -1, piece.starts_input && start == 0});
+    if (end <= start) continue;
+    Piece& part = out->emplace_back();
+    part.text.assign(piece.text, start, end - start);
+    part.starts_input = piece.starts_input && start == 0;
   }
 }
 
@@ -199,11 +202,16 @@ void PreTokenizeStep(const PreTokenizerStep& step, Piece piece, std::vector<Piec
       } else {
         out->push_back(std::move(piece));
       }
+      // Each byte becomes one or two bytes of UTF-8, written in place of a per-byte append.
       const auto& alphabet = ByteLevelAlphabet();
       for (size_t i = first; i < out->size(); ++i) {
-        std::string mapped;
-        mapped.reserve((*out)[i].text.size() * 2);
-        for (char byte : (*out)[i].text) mapped += alphabet[static_cast<unsigned char>(byte)];
+        const std::string& text = (*out)[i].text;
+        std::string mapped(text.size() * 2, '\0');
+        size_t length = 0;
+        for (char byte : text) {
+          for (char c : alphabet[static_cast<unsigned char>(byte)]) mapped[length++] = c;
+        }
+        mapped.resize(length);
         (*out)[i].text = std::move(mapped);
       }
       return;

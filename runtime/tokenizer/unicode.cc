@@ -24,18 +24,6 @@ struct LowercasePair {
   char32_t second;
 };
 
-struct Decomposition {
-  char32_t code_point;
-  uint16_t offset;  // into kDecompositionData
-  uint8_t length;
-};
-
-struct Composition {
-  char32_t first;
-  char32_t second;
-  char32_t composite;
-};
-
 #include "runtime/tokenizer/unicode_tables.inc"
 
 // The value of the run a code point is in; runs are (first << 8) | value, the first starting at 0.
@@ -61,6 +49,11 @@ constexpr char32_t kHangulSCount = kHangulLCount * kHangulNCount;
 
 uint8_t CombiningClass(char32_t c) { return c < kFirstNfcRelevant ? 0 : RunValue(kCombiningClassRuns, c); }
 
+// The fields of a kDecompositions entry.
+constexpr char32_t DecomposedCodePoint(uint64_t entry) { return static_cast<char32_t>(entry >> 43); }
+constexpr char32_t DecompositionFirst(uint64_t entry) { return static_cast<char32_t>((entry >> 22) & 0x1FFFFF); }
+constexpr char32_t DecompositionSecond(uint64_t entry) { return static_cast<char32_t>((entry >> 1) & 0x1FFFFF); }
+
 void AppendDecomposed(char32_t c, std::vector<char32_t>* out) {
   if (c >= kHangulSBase && c < kHangulSBase + kHangulSCount) {
     const char32_t s_index = c - kHangulSBase;
@@ -69,14 +62,27 @@ void AppendDecomposed(char32_t c, std::vector<char32_t>* out) {
     if (s_index % kHangulTCount != 0) out->push_back(kHangulTBase + s_index % kHangulTCount);
     return;
   }
-  const auto* end = std::end(kDecompositions);
-  const auto* it = std::lower_bound(std::begin(kDecompositions), end, c,
-                                    [](const Decomposition& d, char32_t cp) { return d.code_point < cp; });
-  if (it != end && it->code_point == c) {
-    out->insert(out->end(), kDecompositionData + it->offset, kDecompositionData + it->offset + it->length);
-  } else {
+  const uint64_t* end = std::end(kDecompositions);
+  const uint64_t* it = std::lower_bound(std::begin(kDecompositions), end, static_cast<uint64_t>(c) << 43);
+  if (it == end || DecomposedCodePoint(*it) != c) {
     out->push_back(c);
+    return;
   }
+  AppendDecomposed(DecompositionFirst(*it), out);
+  if (DecompositionSecond(*it) != 0) AppendDecomposed(DecompositionSecond(*it), out);
+}
+
+// A stable sort by combining class. Runs are almost always short and already in order; the
+// others are counting-sorted (classes are bytes), in linear time however long the run.
+void SortByCombiningClass(char32_t* begin, char32_t* end) {
+  const auto by_class = [](char32_t a, char32_t b) { return CombiningClass(a) < CombiningClass(b); };
+  if (std::is_sorted(begin, end, by_class)) return;
+  std::array<size_t, 257> next{};  // next[c]: where the next character of class c goes
+  for (const char32_t* p = begin; p != end; ++p) ++next[CombiningClass(*p) + 1];
+  for (size_t c = 1; c < next.size(); ++c) next[c] += next[c - 1];
+  std::vector<char32_t> sorted(static_cast<size_t>(end - begin));
+  for (const char32_t* p = begin; p != end; ++p) sorted[next[CombiningClass(*p)]++] = *p;
+  std::copy(sorted.begin(), sorted.end(), begin);
 }
 
 // The primary composite of a starter and a following character, or 0.
@@ -89,12 +95,15 @@ char32_t Compose(char32_t first, char32_t second) {
       second > kHangulTBase && second < kHangulTBase + kHangulTCount) {
     return first + (second - kHangulTBase);
   }
-  const auto* end = std::end(kCompositions);
-  const auto* it = std::lower_bound(std::begin(kCompositions), end, std::make_pair(first, second),
-                                    [](const Composition& c, const std::pair<char32_t, char32_t>& key) {
-                                      return std::make_pair(c.first, c.second) < key;
-                                    });
-  return it != end && it->first == first && it->second == second ? it->composite : 0;
+  const uint16_t* end = std::end(kCompositions);
+  const uint16_t* it = std::lower_bound(std::begin(kCompositions), end, std::make_pair(first, second),
+                                        [](uint16_t index, const std::pair<char32_t, char32_t>& key) {
+                                          const uint64_t entry = kDecompositions[index];
+                                          return std::make_pair(DecompositionFirst(entry), DecompositionSecond(entry)) < key;
+                                        });
+  if (it == end) return 0;
+  const uint64_t entry = kDecompositions[*it];
+  return DecompositionFirst(entry) == first && DecompositionSecond(entry) == second ? DecomposedCodePoint(entry) : 0;
 }
 
 }  // namespace
@@ -170,8 +179,7 @@ void DecomposeNfd(std::vector<char32_t>* code_points) {
     }
     size_t run_end = i;
     while (run_end < decomposed.size() && CombiningClass(decomposed[run_end]) != 0) ++run_end;
-    std::stable_sort(decomposed.begin() + i, decomposed.begin() + run_end,
-                     [](char32_t a, char32_t b) { return CombiningClass(a) < CombiningClass(b); });
+    SortByCombiningClass(decomposed.data() + i, decomposed.data() + run_end);
     i = run_end;
   }
   *code_points = std::move(decomposed);
