@@ -21,6 +21,11 @@ PROMPT = "Once upon a time"
 TEXT_LLM_RUNNER = r"""
 import json, sys, time
 from executorch.extension.llm.runner import GenerationConfig, TextLLMRunner
+import executorch.kernels.quantized  # noqa: F401  (quantized_decomposed::embedding_byte etc.)
+try:  # optimum-cli's programs call ExecuTorch's custom LLM ops (llama::custom_sdpa, update_cache)
+    import executorch.extension.llm.custom_ops.custom_ops  # noqa: F401
+except Exception:
+    pass
 pte, tok, prompt, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 runner = TextLLMRunner(pte, tok)
 stats = {}

@@ -247,13 +247,16 @@ def export(settings: ExportSettings, pte_path: str, manifest_path: str = None, t
         quantize.QLINEAR.get(settings.qlinear)
     if settings.qembedding:
         quantize.QEMBEDDING.get(settings.qembedding)
+    if settings.qoutput:
+        quantize.QLINEAR.get(settings.qoutput)
     torch.manual_seed(0)
 
     loaded = sources.load(settings.source)
     task_name = settings.task or infer_task(loaded)
     task = registry.TASKS.get(task_name)
     model = task.load(loaded, settings).to(dtype)
-    quantization = quantize.quantize_model(model, settings.qlinear, settings.qlinear_group_size, settings.qembedding)
+    quantization = quantize.quantize_model(model, settings.qlinear, settings.qlinear_group_size, settings.qembedding,
+                                           settings.qoutput)
     plan = task.plan(model, loaded, settings)
     plan.example_args = _cast_inputs(plan.example_args, dtype)
     plan.example_kwargs = _cast_inputs(plan.example_kwargs, dtype)
@@ -322,6 +325,7 @@ def parse_args(argv):
     p.add_argument("--qlinear", help="linear quantization: " + ", ".join(quantize.QLINEAR.names()))
     p.add_argument("--qlinear_group_size", type=int, default=32, help="group size for grouped schemes (0: per channel)")
     p.add_argument("--qembedding", help="embedding quantization: " + ", ".join(quantize.QEMBEDDING.names()))
+    p.add_argument("--qoutput", help="output projection (lm_head) quantization, one of the qlinear schemes (default: as --qlinear)")
     p.add_argument("--dtype", default="float32", help="one of: " + ", ".join(DTYPES))
     p.add_argument("--max_seq_len", type=int, default=128)
     p.add_argument("--dynamic_shapes", type=_bool, default=True, help="parallel prefill for LLMs (true/false)")
@@ -349,6 +353,7 @@ def parse_args(argv):
         qlinear=args.qlinear,
         qlinear_group_size=args.qlinear_group_size,
         qembedding=args.qembedding,
+        qoutput=args.qoutput,
         dtype=args.dtype,
         max_seq_len=args.max_seq_len,
         dynamic_shapes=args.dynamic_shapes,

@@ -94,9 +94,20 @@ def _shared_with_embeddings(model) -> list:
     return [name for name, m in model.named_modules() if isinstance(m, torch.nn.Linear) and id(m.weight) in embeddings]
 
 
-def quantize_model(model: torch.nn.Module, qlinear, group_size: int, qembedding) -> dict:
-    """Quantizes `model` in place; returns what was done, for the manifest."""
-    if not qlinear and not qembedding:
+def _output_projection(model):
+    """(name, module) of the model's output projection (transformers' lm_head)."""
+    get = getattr(model, "get_output_embeddings", None)
+    output = get() if callable(get) else None
+    for name, module in model.named_modules():
+        if module is output and isinstance(module, torch.nn.Linear):
+            return name, module
+    raise ExportError("qoutput needs a model with an output projection (a transformers model with an lm_head); drop qoutput")
+
+
+def quantize_model(model: torch.nn.Module, qlinear, group_size: int, qembedding, qoutput=None) -> dict:
+    """Quantizes `model` in place; returns what was done, for the manifest. `qoutput` overrides
+    qlinear's scheme for the output projection, to which small models are the most sensitive."""
+    if not qlinear and not qembedding and not qoutput:
         return {}
     from torchao.quantization import quantize_
 
@@ -112,10 +123,23 @@ def quantize_model(model: torch.nn.Module, qlinear, group_size: int, qembedding)
             # the output projection keeps its own copy of a tied weight (quantized by qlinear)
             "untied_from_embedding": tied,
         }
+    output_name = None
+    if qoutput:
+        output_name, output = _output_projection(model)
+        if any(output.weight is m.weight for m in model.modules() if isinstance(m, torch.nn.Embedding)):
+            output.weight = torch.nn.Parameter(output.weight.detach().clone())  # quantized on its own
+    not_output = (lambda module, fqn: isinstance(module, torch.nn.Linear) and fqn != output_name)
     if qlinear:
         weight_dtype, dynamic, grouped = QLINEAR.get(qlinear)
         if grouped and group_size:
             _check_group_size(model, group_size)
-        quantize_(model, _linear_config(weight_dtype, dynamic, group_size if grouped else 0))
+        quantize_(model, _linear_config(weight_dtype, dynamic, group_size if grouped else 0), filter_fn=not_output)
         report["linear"] = {"scheme": qlinear, "group_size": group_size if grouped else None}
+    if qoutput:
+        weight_dtype, dynamic, grouped = QLINEAR.get(qoutput)
+        if grouped and group_size and output.in_features % group_size:
+            raise ExportError(f"qlinear_group_size {group_size} does not divide the {output.in_features} input features of {output_name}")
+        quantize_(model, _linear_config(weight_dtype, dynamic, group_size if grouped else 0),
+                  filter_fn=lambda module, fqn: fqn == output_name)
+        report["output"] = {"scheme": qoutput, "module": output_name, "group_size": group_size if grouped else None}
     return report

@@ -29,6 +29,7 @@ class ExportSettings:
     qlinear: Optional[str] = None
     qlinear_group_size: int = 32
     qembedding: Optional[str] = None
+    qoutput: Optional[str] = None
     dtype: str = "float32"
     max_seq_len: int = 128
     dynamic_shapes: bool = True

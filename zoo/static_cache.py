@@ -4,8 +4,9 @@ runtime's kernel libraries and XNNPACK provide.
 The plain transformers static-cache wrapper spends most of a decode step copying: it repeats the
 key/value heads for grouped-query attention over every cache slot (expand_copy) and rewrites the
 whole cache on each update (index_copy). Here instead
-- each layer's cache is a [max_seq_len, kv_heads, head_dim] buffer updated in place with
-  index_put_ at `cache_position` (the exporter re-inplaces it, so no copy of the cache is made);
+- each layer's cache is a [kv_heads * max_seq_len, head_dim] buffer (head-major) updated in
+  place with index_put_ at the rows of `cache_position` (the exporter re-inplaces it, so no
+  copy of the cache is made);
 - attention reads only the filled prefix cache[:start + n] (start = cache_position[0], read with
   .item(), so the program has a dynamic length bounded by max_seq_len);
 - query heads are grouped per key/value head by a reshape, so keys and values are never repeated;
@@ -20,21 +21,25 @@ ATTENTION = "executorch_static_cache"
 
 def grouped_attention(module, query, key, value, attention_mask, scaling=None, dropout=0.0, softcap=None, **kwargs):
     """Attention for one layer. query [1, heads, n, d]; key/value [1, kv_heads, length, d] (the
-    filled cache prefix); attention_mask [1, 1, n, length] additive. Returns [1, n, heads, d]."""
+    filled cache prefix); attention_mask [1, 1, n, length] additive. Returns [1, n, heads, d].
+
+    Scores are computed transposed, key @ query^T, so the cache is read in its stored layout:
+    only the small query and score tensors are ever permuted, never the cache. Reshapes to
+    and from the batch dimension are views in the program, not copies."""
     _, heads, n, dim = query.shape
     kv_heads, length = key.shape[1], key.shape[2]
-    attention_mask = _additive_mask(attention_mask, n, length, query.dtype)
     groups = heads // kv_heads
     if scaling is None:
         scaling = dim ** -0.5
-    # heads h = k * groups + g share key/value head k: [kv_heads, groups * n, d]
-    q = query.reshape(kv_heads, groups * n, dim)
-    scores = torch.bmm(q * scaling, key[0].transpose(1, 2))
+    mask = _additive_mask(attention_mask, n, length, query.dtype)
+    # heads h = k * groups + g share key/value head k: [kv_heads, d, groups * n]
+    q = (query * scaling).reshape(kv_heads, groups * n, dim).transpose(1, 2)
+    scores = torch.bmm(key.reshape(kv_heads, length, dim), q)  # [kv_heads, length, groups * n]
     if softcap is not None:
         scores = torch.tanh(scores / softcap) * softcap
-    scores = scores.reshape(kv_heads, groups, n, length) + attention_mask[0]
-    probs = torch.softmax(scores.float(), dim=-1).to(value.dtype)
-    out = torch.bmm(probs.reshape(kv_heads, groups * n, length), value[0])
+    scores = scores.reshape(kv_heads, length, groups, n) + mask.reshape(n, length).transpose(0, 1).reshape(1, length, 1, n)
+    probs = torch.softmax(scores.float(), dim=1).to(value.dtype).reshape(kv_heads, length, groups * n)
+    out = torch.bmm(probs.transpose(1, 2), value.reshape(kv_heads, length, dim))  # [kv_heads, groups * n, d]
     return out.reshape(1, heads, n, dim).transpose(1, 2), None
 
 
@@ -118,12 +123,17 @@ class _LayerCaches:
     def update(self, key_states, value_states, layer_idx, cache_kwargs=None):
         keys = getattr(self._owner, f"key_cache_{layer_idx}")
         values = getattr(self._owner, f"value_cache_{layer_idx}")
-        # [1, kv_heads, n, d] -> [n, kv_heads, d], one row per position
-        keys.index_put_((self.cache_position,), key_states[0].transpose(0, 1))
-        values.index_put_((self.cache_position,), value_states[0].transpose(0, 1))
-        k = keys[: self.length].transpose(0, 1).unsqueeze(0)
-        v = values[: self.length].transpose(0, 1).unsqueeze(0)
-        return k, v
+        kv_heads, max_len, dim = self._owner.cache_shape
+        # rows head * max_seq_len + position of the [kv_heads * max_seq_len, d] cache: one 1-D
+        # index, the runtime's in-place index_put case
+        rows = (self._owner.head_rows + self.cache_position.unsqueeze(0)).reshape(-1)
+        keys.index_put_((rows,), key_states.reshape(-1, dim))
+        values.index_put_((rows,), value_states.reshape(-1, dim))
+        # the filled prefix of each head, as slices of the buffer itself: a view of the buffer
+        # (reshape) read after the in-place update gives stale data in portable programs
+        k = torch.cat([keys[h * max_len:h * max_len + self.length] for h in range(kv_heads)])
+        v = torch.cat([values[h * max_len:h * max_len + self.length] for h in range(kv_heads)])
+        return k.reshape(1, kv_heads, self.length, dim), v.reshape(1, kv_heads, self.length, dim)
 
     # transformers asks caches a few questions; answer them for a static cache
     def get_seq_length(self, layer_idx=0):
@@ -151,8 +161,10 @@ class StaticCacheLM(torch.nn.Module):
         head_dim = getattr(config, "head_dim", None) or config.hidden_size // heads
         dtype = next(model.parameters()).dtype
         for i in range(config.num_hidden_layers):
-            self.register_buffer(f"key_cache_{i}", torch.zeros(max_seq_len, kv_heads, head_dim, dtype=dtype))
-            self.register_buffer(f"value_cache_{i}", torch.zeros(max_seq_len, kv_heads, head_dim, dtype=dtype))
+            self.register_buffer(f"key_cache_{i}", torch.zeros(kv_heads * max_seq_len, head_dim, dtype=dtype))
+            self.register_buffer(f"value_cache_{i}", torch.zeros(kv_heads * max_seq_len, head_dim, dtype=dtype))
+        self.cache_shape = (kv_heads, max_seq_len, head_dim)
+        self.register_buffer("head_rows", torch.arange(kv_heads).unsqueeze(1) * max_seq_len, persistent=False)
         self.register_buffer("positions", torch.arange(max_seq_len), persistent=False)
         self.layer_types = getattr(config, "layer_types", None)
         self.sliding_window = getattr(config, "sliding_window", None)

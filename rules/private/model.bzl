@@ -27,6 +27,7 @@ def _executorch_model_impl(ctx):
     check_choice(ctx.label, "recipe", ctx.attr.recipe, RECIPES)
     check_choice(ctx.label, "qlinear", ctx.attr.qlinear, QLINEAR)
     check_choice(ctx.label, "qembedding", ctx.attr.qembedding, QEMBEDDING)
+    check_choice(ctx.label, "qoutput", ctx.attr.qoutput, QLINEAR)
     check_choice(ctx.label, "dtype", ctx.attr.dtype, DTYPES)
     if ctx.attr.factory and not ctx.attr.module:
         fail("{}: factory is only used with module".format(ctx.label))
@@ -58,6 +59,7 @@ def _executorch_model_impl(ctx):
         args.add("--gguf", ctx.file.gguf)
         inputs.append(ctx.file.gguf)
         has_tokenizer = True
+        task = task or "text-generation"  # GGUF files hold language models (as the exporter assumes)
         source_label = ctx.attr.gguf.label
     else:
         if not ctx.attr.factory:
@@ -87,6 +89,8 @@ def _executorch_model_impl(ctx):
         args.add("--qlinear_group_size", str(ctx.attr.qlinear_group_size))
     if ctx.attr.qembedding:
         args.add("--qembedding", ctx.attr.qembedding)
+    if ctx.attr.qoutput:
+        args.add("--qoutput", ctx.attr.qoutput)
     args.add("--dtype", ctx.attr.dtype)
     args.add("--max_seq_len", str(ctx.attr.max_seq_len))
     args.add("--dynamic_shapes", "true" if ctx.attr.dynamic_shapes else "false")
@@ -132,11 +136,12 @@ Outputs `<name>.pte`, `<name>.json` (manifest) and, for text models whose source
         "module": attr.label(providers = [PyInfo], doc = "A py_library holding `factory`."),
         "factory": attr.string(doc = "With `module`: \"package.module:function\" returning (torch.nn.Module, example_inputs)."),
         "data": attr.label_list(allow_files = True, doc = "Extra files the module factory reads."),
-        "task": attr.string(doc = "text-generation, fill-mask, image-classification or module; inferred from the model config when empty."),
+        "task": attr.string(doc = "text-generation, feature-extraction, fill-mask, image-classification or module; inferred from the model config when empty (text-generation for gguf)."),
         "recipe": attr.string(default = "xnnpack", doc = "Lowering recipe: portable or xnnpack."),
         "qlinear": attr.string(doc = "Linear-layer quantization: 8da4w, 8da8w, 4w or 8w."),
         "qlinear_group_size": attr.int(default = 32, doc = "Group size for 8da4w and 4w (0: per channel)."),
         "qembedding": attr.string(doc = "Embedding quantization: 4w or 8w."),
+        "qoutput": attr.string(doc = "Quantization of the output projection (lm_head), one of the qlinear schemes; default: as qlinear."),
         "dtype": attr.string(default = "float32", doc = "float32, float16 or bfloat16."),
         "max_seq_len": attr.int(default = 128, doc = "KV-cache length (text generation) or longest input (encoders)."),
         "dynamic_shapes": attr.bool(default = True, doc = "Dynamic sequence length: parallel prefill for LLMs, any length up to max_seq_len for encoders."),

@@ -37,7 +37,7 @@ def assert_one_line_error(proc, out, *fragments, code=2):
 @pytest.mark.parametrize(
     "flag,value,expected",
     [
-        ("--task", "summarization", "unknown task 'summarization'; choose one of: fill-mask, image-classification"),
+        ("--task", "summarization", "unknown task 'summarization'; choose one of: feature-extraction, fill-mask, image-classification"),
         ("--recipe", "tpu", "unknown recipe 'tpu'; choose one of: portable, xnnpack"),
         ("--qlinear", "3bit", "unknown qlinear scheme '3bit'; choose one of: 4w, 8da4w, 8da8w, 8w"),
         ("--qembedding", "2w", "unknown qembedding scheme '2w'; choose one of: 4w, 8w"),
