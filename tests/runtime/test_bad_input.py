@@ -12,6 +12,7 @@ import pytest
 
 METHOD_RUNNER = "runtime/method_runner_asan"
 LLM_RUNNER = "runtime/llm_runner_asan"
+EMBED_RUNNER = "runtime/embed_runner_asan"
 MODELS = ["zoo/vit_portable_pte.pte", "zoo/llama_pte.pte"]
 ENV = dict(os.environ, ASAN_OPTIONS="detect_leaks=0:abort_on_error=0:exitcode=99")
 
@@ -122,3 +123,40 @@ def test_method_runner_flags(args, expected):
 def test_llm_runner_flags(args, expected):
     model, tokenizer = "zoo/llama_pte.pte", "zoo/llama_pte.tokenizer.json"
     assert_error(run(LLM_RUNNER, "--model", model, "--tokenizer", tokenizer, "--bos", "false", *args), expected)
+
+
+def test_llm_runner_chat_and_perplexity_inputs(tmp_path):
+    llm = [LLM_RUNNER, "--model", "zoo/llama_pte.pte", "--tokenizer", "zoo/llama_pte.tokenizer.json"]
+    # the tiny zoo model has no chat template; a manifest that is missing, not JSON or malformed
+    assert_error(run(*llm, "--chat", "--manifest", "zoo/llama_pte.json"), "has no chat template (the model has none); drop --chat")
+    assert_error(run(*llm, "--chat", "--manifest", str(tmp_path / "none.json")), "cannot open")
+    assert_error(run(*llm, "--chat", "--manifest", ""), "--chat needs the model's manifest")
+    garbage = tmp_path / "garbage.json"
+    garbage.write_bytes(b"{\"chat\": {\"prefix\": 1")
+    assert_error(run(*llm, "--chat", "--manifest", str(garbage)), "is not a manifest")
+    wrong = tmp_path / "wrong.json"
+    wrong.write_text('{"chat": {"prefix": 1, "suffix": "x"}}')
+    assert_error(run(*llm, "--chat", "--manifest", str(wrong)), "must have string members")
+    assert_error(run(*llm, "--perplexity", str(tmp_path / "none.txt")), "cannot open")
+    short = tmp_path / "short.txt"
+    short.write_text("")
+    assert_error(run(*llm, "--bos", "false", "--perplexity", str(short)), "has fewer than two tokens to score")
+    assert_error(run(LLM_RUNNER, "--model", "zoo/llama_pte.pte", "--perplexity", str(short)), "no tokenizer")
+    assert_error(run(LLM_RUNNER, "--model", "zoo/llama_pte.pte", "--prompt_ids", "1", "--perplexity", str(short)),
+                 "--perplexity needs the tokenizer")
+
+
+def test_embed_runner_inputs(tmp_path):
+    embed = [EMBED_RUNNER, "--tokenizer", "zoo/tiny_wordpiece_tokenizer.json"]
+    assert_error(run(*embed, "--model", MODELS[0]), "give exactly one of --text or --input")
+    assert_error(run(*embed, "--model", MODELS[0], "--text", "a", "--input", "x.txt"), "give exactly one of --text or --input")
+    assert_error(run(*embed, "--model", MODELS[0], "--input", str(tmp_path / "none.txt")), "cannot open")
+    empty = tmp_path / "empty.txt"
+    empty.write_text("")
+    assert_error(run(*embed, "--model", MODELS[0], "--input", str(empty)), "has no lines to embed")
+    assert_error(run(*embed, "--model", MODELS[0], "--text", "a"), "has no get_max_seq_len method")
+    assert_error(run(*embed, "--model", str(tmp_path / "none.pte"), "--text", "a"), "no model file at")
+    assert_error(run(EMBED_RUNNER, "--model", MODELS[0], "--text", "a"), "no tokenizer")
+    broken = tmp_path / "broken.json"
+    broken.write_text("{\"model\":")
+    assert_error(run(EMBED_RUNNER, "--model", MODELS[0], "--tokenizer", str(broken), "--text", "a"), "broken.json")
