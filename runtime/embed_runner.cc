@@ -4,10 +4,10 @@
 // program's get_max_seq_len, and prints one vector per input line. No Python at run time.
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 
 #include <executorch/extension/tensor/tensor.h>
 
+#include "runtime/file.h"
 #include "runtime/flags.h"
 #include "runtime/json_writer.h"
 #include "runtime/program.h"
@@ -99,11 +99,15 @@ int EmbedRunnerMain(int argc, char** argv, const RunnerDefaults& defaults) {
   if (flags.IsSet("text")) {
     texts.push_back(flags.Get("text"));
   } else {
-    std::ifstream in(flags.Get("input"), std::ios::binary);
-    if (!in) return Fail("cannot open " + flags.Get("input"));
-    for (std::string line; std::getline(in, line);) {
+    std::string contents;
+    if (!ReadFile(flags.Get("input"), &contents, &error)) return Fail(error);
+    for (size_t start = 0; start < contents.size();) {
+      size_t end = contents.find('\n', start);
+      if (end == std::string::npos) end = contents.size();
+      std::string line = contents.substr(start, end - start);
       if (!line.empty() && line.back() == '\r') line.pop_back();
       texts.push_back(line);
+      start = end + 1;
     }
     if (texts.empty()) return Fail(flags.Get("input") + " has no lines to embed");
   }

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <sstream>
 
+#include "runtime/file.h"
 #include "runtime/flags.h"
 #include "runtime/json_writer.h"
 #include "runtime/llm/sampler.h"
@@ -68,21 +69,6 @@ class TextStream {
   bool enabled_;
   std::string printed_;
 };
-
-bool ReadFile(const std::string& path, std::string* out, std::string* error) {
-  FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) {
-    *error = "cannot open " + path;
-    return false;
-  }
-  char buffer[1 << 16];
-  size_t n;
-  while ((n = std::fread(buffer, 1, sizeof buffer, f)) > 0) out->append(buffer, n);
-  const bool ok = !std::ferror(f);
-  std::fclose(f);
-  if (!ok) *error = "cannot read " + path;
-  return ok;
-}
 
 // The model's chat template for one user turn, as the exporter rendered it into the manifest.
 bool ReadChatTemplate(const std::string& manifest_path, std::string* prefix, std::string* suffix, std::string* error) {

@@ -4,6 +4,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "runtime/file.h"
+
 namespace rules_executorch {
 namespace {
 
@@ -56,12 +58,8 @@ std::string NpyDtypeName(const std::string& descr) {
 }
 
 bool ReadNpy(const std::string& path, NpyArray* out, std::string* error) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    *error = "cannot open " + path;
-    return false;
-  }
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string bytes;
+  if (!ReadFile(path, &bytes, error)) return false;
   const std::string bad = path + " is not a valid .npy file";
   if (bytes.size() < 10 || bytes.compare(0, 6, "\x93NUMPY") != 0) {
     *error = bad + " (no NUMPY magic)";
