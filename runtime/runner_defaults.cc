@@ -1,22 +1,80 @@
-#include <memory>
+// Finds the bundled files the way Bazel lays out runfiles: the tree or manifest named by the
+// environment (RUNFILES_DIR, RUNFILES_MANIFEST_FILE, TEST_SRCDIR: set by `bazel run`/`test` and
+// inherited by child processes), else the tree or manifest next to the binary.
 
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <string>
+
+#include "runtime/file.h"
 #include "runtime/runners.h"
-#include "tools/cpp/runfiles/runfiles.h"
 
 namespace rules_executorch {
+namespace {
 
-using bazel::tools::cpp::runfiles::Runfiles;
+bool Exists(const std::string& path, mode_t type) {
+  struct stat st;
+  return !path.empty() && stat(path.c_str(), &st) == 0 && (st.st_mode & S_IFMT) == type;
+}
+
+std::string Env(const char* name) {
+  const char* value = std::getenv(name);
+  return value != nullptr ? value : "";
+}
+
+class Runfiles {
+ public:
+  explicit Runfiles(const std::string& argv0) {
+    for (const char* name : {"RUNFILES_DIR", "TEST_SRCDIR"}) {
+      if (directory_.empty() && Exists(Env(name), S_IFDIR)) directory_ = Env(name);
+    }
+    if (Exists(Env("RUNFILES_MANIFEST_FILE"), S_IFREG)) manifest_path_ = Env("RUNFILES_MANIFEST_FILE");
+    if (directory_.empty() && manifest_path_.empty() && !argv0.empty()) {
+      if (Exists(argv0 + ".runfiles", S_IFDIR)) directory_ = argv0 + ".runfiles";
+      if (Exists(argv0 + ".runfiles_manifest", S_IFREG)) manifest_path_ = argv0 + ".runfiles_manifest";
+    }
+  }
+
+  // "workspace/path" → its path here ("" when there are no runfiles; a missing file is then
+  // reported by whoever opens it).
+  std::string Rlocation(const std::string& location) {
+    if (location.empty()) return "";
+    const std::string in_tree = directory_.empty() ? "" : directory_ + "/" + location;
+    if (manifest_path_.empty() || Exists(in_tree, S_IFREG)) return in_tree;
+    if (manifest_.empty()) {
+      std::string error;
+      if (!ReadFile(manifest_path_, &manifest_, &error)) return in_tree;
+    }
+    // Lines are "<location> <target>"; the location itself has no space.
+    const std::string key = location + " ";
+    for (size_t at = 0; at < manifest_.size();) {
+      size_t end = manifest_.find('\n', at);
+      if (end == std::string::npos) end = manifest_.size();
+      if (manifest_.compare(at, key.size(), key) == 0) {
+        return manifest_.substr(at + key.size(), end - at - key.size());
+      }
+      at = end + 1;
+    }
+    return in_tree;
+  }
+
+ private:
+  std::string directory_;
+  std::string manifest_path_;
+  std::string manifest_;
+};
+
+}  // namespace
 
 RunnerDefaults ResolveDefaults(const char* argv0, const std::string& model_location,
                                const std::string& tokenizer_location, const std::string& manifest_location) {
   RunnerDefaults out;
-  if (model_location.empty()) return out;
-  std::string error;
-  std::unique_ptr<Runfiles> runfiles(Runfiles::Create(argv0, &error));
-  if (!runfiles) return out;  // the runner then asks for --model
-  if (!model_location.empty()) out.model = runfiles->Rlocation(model_location);
-  if (!tokenizer_location.empty()) out.tokenizer = runfiles->Rlocation(tokenizer_location);
-  if (!manifest_location.empty()) out.manifest = runfiles->Rlocation(manifest_location);
+  if (model_location.empty()) return out;  // a generic runner: --model is required
+  Runfiles runfiles(argv0 != nullptr ? argv0 : "");
+  out.model = runfiles.Rlocation(model_location);
+  out.tokenizer = runfiles.Rlocation(tokenizer_location);
+  out.manifest = runfiles.Rlocation(manifest_location);
   return out;
 }
 

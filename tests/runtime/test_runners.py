@@ -1,5 +1,6 @@
 """The runners on programs not made by our exporter, and sampling."""
 import json
+import os
 import subprocess
 
 import numpy as np
@@ -71,3 +72,23 @@ def test_sequential_prefill_matches_parallel():
                                  "zoo/llama_portable_pte.tokenizer.json", "--json", "--max_new_tokens", "8"],
                                 capture_output=True, text=True, check=True)
     assert json.loads(parallel.stdout)["generated_tokens"] == json.loads(sequential.stdout)["generated_tokens"]
+
+
+def test_runner_binary_finds_its_model_in_a_tree_a_manifest_or_not_at_all(tmp_path):
+    """A runner made by executorch_runner finds its bundled files through RUNFILES_DIR (bazel test/run),
+    through a runfiles manifest alone (--nobuild_runfile_links), and otherwise asks for --model."""
+    flags = ["--prompt", "Hi", "--max_new_tokens", "4", "--json"]
+    env = {k: v for k, v in os.environ.items() if k not in ("RUNFILES_DIR", "TEST_SRCDIR", "RUNFILES_MANIFEST_FILE")}
+    tree = subprocess.run(["zoo/llama_chat", *flags], capture_output=True, text=True, check=True)
+    want = json.loads(tree.stdout)["generated_tokens"]
+
+    manifest = tmp_path / "MANIFEST"
+    manifest.write_text("".join(f"rules_executorch/zoo/{f} {os.path.abspath('zoo/' + f)}\n"
+                                for f in ("llama_pte.pte", "llama_pte.tokenizer.json", "llama_pte.json")))
+    by_manifest = subprocess.run(["zoo/llama_chat", *flags], capture_output=True, text=True, check=True,
+                                 env={**env, "RUNFILES_MANIFEST_FILE": str(manifest)})
+    assert json.loads(by_manifest.stdout)["generated_tokens"] == want
+
+    alone = subprocess.run(["zoo/llama_chat", *flags], capture_output=True, text=True, env=env, cwd=tmp_path,
+                           executable=os.path.abspath("zoo/llama_chat"))
+    assert alone.returncode != 0 and "--model" in alone.stderr
