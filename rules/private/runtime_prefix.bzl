@@ -132,7 +132,7 @@ def _runtime_prefix_impl(rctx):
         problem = _prefix_problem(rctx, prefix, where)
     if problem:
         rctx.file("BUILD.bazel", _UNCONFIGURED.format(message = repr(problem)))
-        rctx.file("runtime_info.bzl", "CONFIGURED = False\nREASON = {}\n".format(repr(problem)))
+        rctx.file("runtime_info.bzl", "CONFIGURED = False\nREASON = {}\nPREFIX = \"\"\n".format(repr(problem)))
         return
 
     rctx.symlink(prefix + "/include", "include")
@@ -152,7 +152,7 @@ def _runtime_prefix_impl(rctx):
         platform = rctx.attr.platform,
         prefix = prefix,
     ))
-    rctx.file("runtime_info.bzl", "CONFIGURED = True\nREASON = \"\"\n")
+    rctx.file("runtime_info.bzl", "CONFIGURED = True\nREASON = \"\"\nPREFIX = {}\n".format(repr(prefix)))
 
 executorch_runtime_prefix = repository_rule(
     implementation = _runtime_prefix_impl,

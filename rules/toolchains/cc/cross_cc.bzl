@@ -87,6 +87,10 @@ def _cross_cc_config_impl(ctx):
     tool_paths = [tool_path(name = t, path = ctx.attr.tools.get(t, "/bin/false")) for t in _TOOLS]
     hosted = ctx.attr.hosted
     compile_flags = ["-Wall", "-fno-omit-frame-pointer"] + (["-fPIC"] if hosted else ["-ffunction-sections", "-fdata-sections"])
+    if ctx.attr.compiler == "gcc":
+        # gcc reports system headers by their resolved paths, and a prefix runtime's include/
+        # is a symlink out of the workspace: Bazel would call those headers undeclared.
+        compile_flags.append("-fno-canonical-system-headers")
     link_flags = []
     if ctx.attr.linker == "gnu" and hosted:
         # Kernel and backend libraries register themselves at load time and are never

@@ -1,6 +1,7 @@
 // Reset handler and vector table for Cortex-M firmware that talks to the host through
 // semihosting (newlib's rdimon): copy .data, clear .bss, enable the FPU, run C++ static
 // constructors (kernel registration lives there), call main, exit with its status.
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +38,16 @@ void Fault_Handler(void) {
 }
 
 void Idle_Handler(void) {}
+
+// newlib's arc4random and libstdc++'s random_device (reached from a full portable kernel
+// library, e.g. native_dropout) need getentropy, which neither newlib nor semihosting
+// provides: link, and fail at run time like a board without an entropy source.
+__attribute__((weak)) int getentropy(void* buffer, size_t length) {
+  (void)buffer;
+  (void)length;
+  errno = ENOSYS;
+  return -1;
+}
 
 __attribute__((section(".vectors"), used)) void* const vector_table[16] = {
     &__stack_top,  Reset_Handler, Fault_Handler, Fault_Handler, Fault_Handler, Fault_Handler,
