@@ -88,6 +88,30 @@ def _first_line(error: BaseException) -> str:
     return f"{type(error).__name__}: {text.splitlines()[0] if text else ''}".rstrip(": ")
 
 
+def _inferred_reshape_sizes(graph_module):
+    """Rewrites each reshape (view_copy) whose target shape has symbolic sizes, when only one of
+    its output sizes is dynamic, to give that size as -1. XNNPACK takes a reshape with one
+    inferred size but not one with symbolic sizes; left out, every such reshape (each layer's
+    [1, n, heads * d] -> [1, n, heads, d]) cuts a delegate partition in two."""
+    from executorch.exir.dialects._ops import ops as exir_ops
+    from executorch.exir.pass_base import PassResult
+
+    changed = False
+    for node in graph_module.graph.nodes:
+        if node.op != "call_function" or node.target != exir_ops.edge.aten.view_copy.default:
+            continue
+        if all(isinstance(size, int) for size in node.args[1]) or "val" not in node.meta:
+            continue
+        sizes = [size if isinstance(size, int) else -1 for size in node.meta["val"].shape]
+        if sizes.count(-1) == 1:
+            node.args = (node.args[0], sizes) + tuple(node.args[2:])
+            changed = True
+    if changed:
+        graph_module.graph.eliminate_dead_code()
+        graph_module.recompile()
+    return PassResult(graph_module, changed)
+
+
 def lower(settings: ExportSettings, plan):
     """torch.export + edge lowering + ExecuTorch serialization of an ExportPlan."""
     import torch
@@ -112,6 +136,7 @@ def lower(settings: ExportSettings, plan):
     try:
         edge = to_edge_transform_and_lower(
             exported,
+            transform_passes=[_inferred_reshape_sizes],
             partitioner=recipe.partitioners(settings),
             compile_config=EdgeCompileConfig(_check_ir_validity=False),
             constant_methods=plan.constant_methods or None,

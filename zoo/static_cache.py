@@ -4,13 +4,18 @@ runtime's kernel libraries and XNNPACK provide.
 The plain transformers static-cache wrapper spends most of a decode step copying: it repeats the
 key/value heads for grouped-query attention over every cache slot (expand_copy) and rewrites the
 whole cache on each update (index_copy). Here instead
-- each layer's cache is a [kv_heads * max_seq_len, head_dim] buffer (head-major) updated in
-  place with index_put_ at the rows of `cache_position` (the exporter re-inplaces it, so no
-  copy of the cache is made);
-- attention reads only the filled prefix cache[:start + n] (start = cache_position[0], read with
-  .item(), so the program has a dynamic length bounded by max_seq_len);
+- each layer's cache is a [kv_heads, max_seq_len, head_dim] buffer updated in place with
+  index_put_ at `cache_position` along the sequence dimension (one 1-D index: the runtime's
+  in-place case; the exporter re-inplaces it, so no copy of the cache is made);
+- attention reads only the filled prefix cache[:, :start + n] with one slice (start =
+  cache_position[0], read with .item(), so the program has a dynamic length bounded by
+  max_seq_len);
 - query heads are grouped per key/value head by a reshape, so keys and values are never repeated;
-- the causal (and sliding-window) mask is built once per forward from cache_position.
+- the causal (and sliding-window) mask is built once per forward from cache_position, already in
+  the layout the scores have, so the layers only add it;
+- rotate_half of the rotary embedding is a matrix product, so each layer's projections and
+  rotary embedding are one XNNPACK partition (with the exporter's reshape pass, a layer is two
+  delegate calls around the attention ops).
 
 The calling convention is unchanged: forward(input_ids[1, n], cache_position[n]) -> logits.
 """
@@ -19,9 +24,12 @@ import torch
 ATTENTION = "executorch_static_cache"
 
 
-def grouped_attention(module, query, key, value, attention_mask, scaling=None, dropout=0.0, softcap=None, **kwargs):
+def grouped_attention(module, query, key, value, attention_mask, scaling=None, dropout=0.0, softcap=None,
+                      mask_layout=None, **kwargs):
     """Attention for one layer. query [1, heads, n, d]; key/value [1, kv_heads, length, d] (the
-    filled cache prefix); attention_mask [1, 1, n, length] additive. Returns [1, n, heads, d].
+    filled cache prefix); attention_mask [1, 1, n, length] (boolean or additive, as transformers
+    makes it) or, with mask_layout="keys_first" (StaticCacheLM), additive [1, length, 1, n].
+    Returns [1, n, heads, d].
 
     Scores are computed transposed, key @ query^T, so the cache is read in its stored layout:
     only the small query and score tensors are ever permuted, never the cache. Reshapes to
@@ -31,13 +39,16 @@ def grouped_attention(module, query, key, value, attention_mask, scaling=None, d
     groups = heads // kv_heads
     if scaling is None:
         scaling = dim ** -0.5
-    mask = _additive_mask(attention_mask, n, length, query.dtype)
+    if mask_layout == "keys_first":
+        mask = attention_mask
+    else:
+        mask = _additive_mask(attention_mask, n, length, query.dtype).reshape(n, length).transpose(0, 1)
     # heads h = k * groups + g share key/value head k: [kv_heads, d, groups * n]
     q = (query * scaling).reshape(kv_heads, groups * n, dim).transpose(1, 2)
     scores = torch.bmm(key.reshape(kv_heads, length, dim), q)  # [kv_heads, length, groups * n]
     if softcap is not None:
         scores = torch.tanh(scores / softcap) * softcap
-    scores = scores.reshape(kv_heads, length, groups, n) + mask.reshape(n, length).transpose(0, 1).reshape(1, length, 1, n)
+    scores = scores.reshape(kv_heads, length, groups, n) + mask.reshape(1, length, 1, n)
     probs = torch.softmax(scores.float(), dim=1).to(value.dtype).reshape(kv_heads, length, groups * n)
     out = torch.bmm(probs.transpose(1, 2), value.reshape(kv_heads, length, dim))  # [kv_heads, groups * n, d]
     return out.reshape(1, heads, n, dim).transpose(1, 2), None
@@ -110,6 +121,38 @@ def replace_rms_norms(model) -> int:
     return count
 
 
+def rotation_matrix(dim):
+    """[dim, dim] linear weight W with x @ W.T == rotate_half(x) = cat(-x[..., h:], x[..., :h])."""
+    half = dim // 2
+    weight = torch.zeros(dim, dim)
+    weight[:half, half:] = -torch.eye(half)
+    weight[half:, :half] = torch.eye(half)
+    return weight
+
+
+# rotary dimension -> the StaticCacheLM whose `rotation` buffer rotate_half multiplies by (the
+# newest one: the program traced is a buffer of the module exported, and eager runs only need
+# the values, which are the same for every owner of a dimension)
+_ROTATION_OWNERS = {}
+
+
+def _rotate_half(x):
+    return torch.nn.functional.linear(x, _ROTATION_OWNERS[x.shape[-1]].rotation.to(x.dtype))
+
+
+def _use_rotation_matmul(model, owner):
+    """Makes rotate_half (of the rotary embedding) in each transformers family module the model
+    uses a product with owner.rotation: exact (one ±1 per row), and XNNPACK takes it, while the
+    slices of the last dimension it replaces stay outside XNNPACK with dynamic shapes and cut
+    each layer's projections into three delegate partitions."""
+    import sys
+
+    _ROTATION_OWNERS[owner.rotation.shape[0]] = owner
+    for module in {sys.modules[type(m).__module__] for m in model.modules()}:
+        if module.__name__.startswith("transformers.models.") and callable(getattr(module, "rotate_half", None)):
+            module.rotate_half = _rotate_half
+
+
 class _LayerCaches:
     """What the transformers layers see as `past_key_values`: update() writes the new keys and
     values in place and returns the filled prefix. Plain object (not a Module) so the buffers
@@ -123,17 +166,14 @@ class _LayerCaches:
     def update(self, key_states, value_states, layer_idx, cache_kwargs=None):
         keys = getattr(self._owner, f"key_cache_{layer_idx}")
         values = getattr(self._owner, f"value_cache_{layer_idx}")
-        kv_heads, max_len, dim = self._owner.cache_shape
-        # rows head * max_seq_len + position of the [kv_heads * max_seq_len, d] cache: one 1-D
-        # index, the runtime's in-place index_put case
-        rows = (self._owner.head_rows + self.cache_position.unsqueeze(0)).reshape(-1)
-        keys.index_put_((rows,), key_states.reshape(-1, dim))
-        values.index_put_((rows,), value_states.reshape(-1, dim))
-        # the filled prefix of each head, as slices of the buffer itself: a view of the buffer
-        # (reshape) read after the in-place update gives stale data in portable programs
-        k = torch.cat([keys[h * max_len:h * max_len + self.length] for h in range(kv_heads)])
-        v = torch.cat([values[h * max_len:h * max_len + self.length] for h in range(kv_heads)])
-        return k.reshape(1, kv_heads, self.length, dim), v.reshape(1, kv_heads, self.length, dim)
+        # index_put_ itself, not `keys[:, positions] = ...`: item assignment drops the values'
+        # leading 1s (one key/value head), which the runtime's in-place case does not broadcast
+        torch.ops.aten.index_put_(keys, [None, self.cache_position], key_states.flatten(0, 1))
+        torch.ops.aten.index_put_(values, [None, self.cache_position], value_states.flatten(0, 1))
+        # the filled prefix, copied by one slice (never a view of the buffer: a view read after
+        # the in-place update gives stale data in portable programs)
+        k, v = keys[:, :self.length], values[:, :self.length]
+        return k.reshape((1,) + k.shape), v.reshape((1,) + v.shape)  # views, not copies
 
     # transformers asks caches a few questions; answer them for a static cache
     def get_seq_length(self, layer_idx=0):
@@ -161,11 +201,12 @@ class StaticCacheLM(torch.nn.Module):
         head_dim = getattr(config, "head_dim", None) or config.hidden_size // heads
         dtype = next(model.parameters()).dtype
         for i in range(config.num_hidden_layers):
-            self.register_buffer(f"key_cache_{i}", torch.zeros(kv_heads * max_seq_len, head_dim, dtype=dtype))
-            self.register_buffer(f"value_cache_{i}", torch.zeros(kv_heads * max_seq_len, head_dim, dtype=dtype))
-        self.cache_shape = (kv_heads, max_seq_len, head_dim)
-        self.register_buffer("head_rows", torch.arange(kv_heads).unsqueeze(1) * max_seq_len, persistent=False)
+            self.register_buffer(f"key_cache_{i}", torch.zeros(kv_heads, max_seq_len, head_dim, dtype=dtype))
+            self.register_buffer(f"value_cache_{i}", torch.zeros(kv_heads, max_seq_len, head_dim, dtype=dtype))
         self.register_buffer("positions", torch.arange(max_seq_len), persistent=False)
+        rotary_dim = int(head_dim * getattr(config, "partial_rotary_factor", 1.0))
+        self.register_buffer("rotation", rotation_matrix(rotary_dim).to(dtype), persistent=False)
+        _use_rotation_matmul(model, self)
         self.layer_types = getattr(config, "layer_types", None)
         self.sliding_window = getattr(config, "sliding_window", None)
         self._caches = _LayerCaches(self)
@@ -174,14 +215,15 @@ class StaticCacheLM(torch.nn.Module):
         return [name for name, _ in self.named_buffers() if name.startswith(("key_cache_", "value_cache_"))]
 
     def _mask(self, cache_position, length, window=None):
-        keys = self.positions[:length].unsqueeze(0)  # [1, length]
-        queries = cache_position.unsqueeze(1)  # [n, 1]
+        """Additive [1, length, 1, n]: grouped_attention's keys_first layout."""
+        keys = self.positions[:length].unsqueeze(1)  # [length, 1]
+        queries = cache_position.unsqueeze(0)  # [1, n]
         allowed = keys <= queries
         if window:
             allowed = allowed & (keys > queries - window)
         zero = torch.zeros((), dtype=self.key_cache_0.dtype)
         neg = torch.full((), torch.finfo(self.key_cache_0.dtype).min, dtype=self.key_cache_0.dtype)
-        return torch.where(allowed, zero, neg).unsqueeze(0).unsqueeze(0)
+        return torch.where(allowed, zero, neg).reshape(1, length, 1, -1)
 
     def forward(self, input_ids, cache_position):
         n = input_ids.shape[1]
@@ -202,5 +244,6 @@ class StaticCacheLM(torch.nn.Module):
             past_key_values=self._caches,
             use_cache=True,
             logits_to_keep=1 if self.last_logits_only else 0,
+            mask_layout="keys_first",
         )
         return out.logits
