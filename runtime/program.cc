@@ -3,6 +3,8 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cstring>
+#include <fstream>
 
 namespace rules_executorch {
 
@@ -68,6 +70,116 @@ std::string ShapeString(const std::vector<int64_t>& shape) {
   return out + "]";
 }
 
+namespace {
+
+// A bounds-checked reader of the program's flatbuffer (schema/program.fbs), for the checks the
+// runtime does not make before it runs a method.
+class Flatbuffer {
+ public:
+  explicit Flatbuffer(const std::string& bytes) : data_(reinterpret_cast<const uint8_t*>(bytes.data())), size_(bytes.size()) {}
+
+  bool ok() const { return ok_; }
+  uint32_t Root() { return Target(0); }
+
+  // The position of table field `id`'s value, or 0 when the field is absent.
+  uint32_t Field(uint32_t table, int id) {
+    if (!Has(table, 4)) return Fail();
+    int64_t vtable = static_cast<int64_t>(table) - static_cast<int32_t>(U32(table));
+    if (vtable < 0 || !Has(static_cast<uint64_t>(vtable), 4)) return Fail();
+    uint16_t vtable_size = U16(vtable);
+    if (4 + 2 * id + 2 > vtable_size) return 0;
+    if (!Has(static_cast<uint64_t>(vtable) + 4 + 2 * id, 2)) return Fail();
+    uint16_t offset = U16(vtable + 4 + 2 * id);
+    return offset == 0 ? 0 : table + offset;
+  }
+  // The table, vector or string a uoffset at `at` points to.
+  uint32_t Target(uint32_t at) {
+    if (!Has(at, 4)) return Fail();
+    uint64_t target = static_cast<uint64_t>(at) + U32(at);
+    return Has(target, 4) ? static_cast<uint32_t>(target) : Fail();
+  }
+  uint32_t Length(uint32_t vector) { return Has(vector, 4) ? U32(vector) : Fail(); }
+  // Element i of a vector of tables.
+  uint32_t Element(uint32_t vector, uint32_t i) { return Target(vector + 4 + 4 * i); }
+  int64_t Int(uint32_t field, int64_t fallback) {
+    if (field == 0) return fallback;
+    return Has(field, 4) ? static_cast<int32_t>(U32(field)) : Fail();
+  }
+  uint8_t Byte(uint32_t field) { return field != 0 && Has(field, 1) ? data_[field] : 0; }
+
+ private:
+  bool Has(uint64_t at, uint64_t n) const { return at + n <= size_; }
+  uint32_t U32(uint64_t at) const { uint32_t v; std::memcpy(&v, data_ + at, 4); return v; }
+  uint16_t U16(uint64_t at) const { uint16_t v; std::memcpy(&v, data_ + at, 2); return v; }
+  uint32_t Fail() { ok_ = false; return 0; }
+
+  const uint8_t* data_;
+  size_t size_;
+  bool ok_ = true;
+};
+
+// The flatbuffer part of a .pte: all of it, or the program_size of its extended header.
+std::string ReadFlatbuffer(const std::string& path) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  const uint64_t file_size = in ? static_cast<uint64_t>(in.tellg()) : 0;
+  char head[32] = {};
+  in.seekg(0);
+  in.read(head, sizeof(head));
+  uint64_t size = 0;
+  if (in.gcount() == sizeof(head) && std::memcmp(head + 8, "eh00", 4) == 0) std::memcpy(&size, head + 16, 8);
+  if (size == 0 || size > file_size) size = file_size;
+  in.clear();
+  std::string bytes(size, '\0');
+  in.seekg(0);
+  in.read(&bytes[0], static_cast<std::streamsize>(size));
+  bytes.resize(static_cast<size_t>(in.gcount()));
+  return bytes;
+}
+
+// Every instruction's operator and delegate index within its method's tables. The runtime
+// reports an out-of-range operator index while loading the method but may still load it, and
+// then calls a kernel that does not exist.
+bool CheckInstructions(const std::string& path, std::string* error) {
+  constexpr int kPlans = 1, kChains = 5, kOperators = 6, kDelegates = 7, kInstructions = 2;
+  constexpr uint8_t kKernelCall = 1, kDelegateCall = 2;
+  const std::string bytes = ReadFlatbuffer(path);
+  Flatbuffer fb(bytes);
+  uint32_t plans = fb.Target(fb.Field(fb.Root(), kPlans));
+  for (uint32_t p = 0, np = fb.Length(plans); fb.ok() && p < np; ++p) {
+    uint32_t plan = fb.Element(plans, p);
+    uint32_t operators = fb.Field(plan, kOperators), delegates = fb.Field(plan, kDelegates);
+    int64_t n_operators = operators ? fb.Length(fb.Target(operators)) : 0;
+    int64_t n_delegates = delegates ? fb.Length(fb.Target(delegates)) : 0;
+    uint32_t chains_field = fb.Field(plan, kChains);
+    if (chains_field == 0) continue;
+    uint32_t chains = fb.Target(chains_field);
+    for (uint32_t c = 0, nc = fb.Length(chains); fb.ok() && c < nc; ++c) {
+      uint32_t instructions_field = fb.Field(fb.Element(chains, c), kInstructions);
+      if (instructions_field == 0) continue;
+      uint32_t instructions = fb.Target(instructions_field);
+      for (uint32_t i = 0, ni = fb.Length(instructions); fb.ok() && i < ni; ++i) {
+        uint32_t instruction = fb.Element(instructions, i);
+        uint8_t type = fb.Byte(fb.Field(instruction, 0));
+        if (type != kKernelCall && type != kDelegateCall) continue;
+        uint32_t args_field = fb.Field(instruction, 1);
+        if (args_field == 0) continue;
+        int64_t index = fb.Int(fb.Field(fb.Target(args_field), 0), 0);
+        int64_t limit = type == kKernelCall ? n_operators : n_delegates;
+        if (fb.ok() && (index < 0 || index >= limit)) {
+          *error = path + " is not a valid ExecuTorch program: instruction " + std::to_string(i) + " of chain " +
+                   std::to_string(c) + " calls " + (type == kKernelCall ? "operator" : "delegate") + " #" +
+                   std::to_string(index) + " of " + std::to_string(limit) + " (corrupted?)";
+          return false;
+        }
+      }
+    }
+  }
+  if (!fb.ok()) *error = path + " is not a valid ExecuTorch program: its instruction tables are out of bounds (truncated or corrupted)";
+  return fb.ok();
+}
+
+}  // namespace
+
 std::unique_ptr<Module> LoadProgram(const std::string& path, std::string* error) {
   struct stat st;
   if (stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -85,6 +197,7 @@ std::unique_ptr<Module> LoadProgram(const std::string& path, std::string* error)
              " (truncated, corrupted, or made by an incompatible ExecuTorch)";
     return nullptr;
   }
+  if (!CheckInstructions(path, error)) return nullptr;
   return module;
 }
 
