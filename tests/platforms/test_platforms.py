@@ -23,7 +23,8 @@ NDK_TOOLS = ["clang", "clang-cpp", "llvm-ar", "ld.lld", "llvm-nm", "llvm-objcopy
 XCRUN = """#!/bin/sh
 # fake xcrun: answers --find and --show-sdk-path from a fake Xcode tree
 case "$*" in
-  *--show-sdk-path*) echo "{root}/SDKs/iPhoneOS.sdk" ;;
+  *iphonesimulator*--show-sdk-path*) echo "{root}/SDKs/iPhoneSimulator.sdk" ;;
+  *iphoneos*--show-sdk-path*) echo "{root}/SDKs/iPhoneOS.sdk" ;;
   *--find*) for last; do :; done; echo "{root}/usr/bin/$last" ;;
   *) exit 1 ;;
 esac
@@ -51,6 +52,7 @@ def fake(tmp_path_factory):
     for tool in ["clang", "ar", "ld", "nm", "objdump", "strip"]:
         touch(str(xcode / "usr/bin" / tool), executable=True)
     os.makedirs(xcode / "SDKs/iPhoneOS.sdk")
+    os.makedirs(xcode / "SDKs/iPhoneSimulator.sdk")
     (root / "bin").mkdir()
     (root / "bin/xcrun").write_text(XCRUN.format(root=xcode))
     os.chmod(root / "bin/xcrun", 0o755)
@@ -67,8 +69,8 @@ def workspace(tmp_path_factory):
 
 
 def bazel(workspace, tmp_path, **env):
-    base = {k: "" for k in ["EXECUTORCH_ANDROID_PREFIX", "EXECUTORCH_IOS_PREFIX", "ANDROID_NDK_HOME",
-                            "EXECUTORCH_CORTEX_M_PREFIX"]}
+    base = {k: "" for k in ["EXECUTORCH_ANDROID_PREFIX", "EXECUTORCH_IOS_PREFIX", "EXECUTORCH_IOS_SIMULATOR_PREFIX",
+                            "ANDROID_NDK_HOME", "EXECUTORCH_CORTEX_M_PREFIX"]}
     base.update(env)
     return NestedBazel(str(workspace), str(tmp_path / "output_base"),
                        python_environment_repo("../rules_executorch_python/bin/python3"), env=base)
@@ -136,18 +138,22 @@ def test_android_arm64(workspace, fake, tmp_path):
     assert any(a.endswith("executorch_runtime_android_arm64/include/executorch/runtime/core/portable_type/c10") for a in compile)
 
 
-def test_ios_arm64(workspace, fake, tmp_path):
-    nested = bazel(workspace, tmp_path, EXECUTORCH_IOS_PREFIX=str(fake / "prefix"),
+@pytest.mark.parametrize("config,prefix_env,triple,sdk", [
+    ("ios_arm64", "EXECUTORCH_IOS_PREFIX", "arm64-apple-ios15.0", "iPhoneOS.sdk"),
+    ("ios_sim_arm64", "EXECUTORCH_IOS_SIMULATOR_PREFIX", "arm64-apple-ios15.0-simulator", "iPhoneSimulator.sdk"),
+])
+def test_ios(workspace, fake, tmp_path, config, prefix_env, triple, sdk):
+    nested = bazel(workspace, tmp_path, **{prefix_env: str(fake / "prefix")},
                    PATH=f"{fake / 'bin'}:{os.environ.get('PATH', '/usr/bin:/bin')}")
-    link = link_command(nested, "ios_arm64")
+    link = link_command(nested, config)
     assert link[0] == str(fake / "xcode/usr/bin/clang")
-    assert ["-target", "arm64-apple-ios15.0"] == link[link.index("-target"):link.index("-target") + 2]
-    assert "-isysroot" in link and str(fake / "xcode/SDKs/iPhoneOS.sdk") in link
+    assert ["-target", triple] == link[link.index("-target"):link.index("-target") + 2]
+    assert "-isysroot" in link and str(fake / "xcode/SDKs" / sdk) in link
     # ld64 has no --whole-archive: registration libraries and libexecutorch.a are force-loaded
     assert runtime_libs(link) == EXPECTED_LINK
     assert "-Wl,-whole-archive" not in link and "-Wl,--no-as-needed" not in link
     assert not any("--export-dynamic-symbol" in a for a in link)
-    compile = compile_command(nested, "ios_arm64")
+    compile = compile_command(nested, config)
     assert compile[0] == link[0] and "-DC10_USING_CUSTOM_GENERATED_MACROS" in compile
 
 
