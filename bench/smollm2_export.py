@@ -36,10 +36,14 @@ json.dump(config, open(os.path.join(out, "config.json"), "w"), indent=2)
 
 def run(cmd, **kwargs):
     """Wall seconds and peak RSS (MB) of a command; exits with its output when it fails."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kwargs)
-    _, status, usage = os.wait4(proc.pid, 0)
-    out = proc.stdout.read()
+    # output to a file, not a pipe: nobody reads a pipe while wait4 waits, and a full one blocks
+    # the command (optimum-cli's progress bars fill it)
+    with tempfile.TemporaryFile("w+") as log:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, text=True, **kwargs)
+        _, status, usage = os.wait4(proc.pid, 0)
+        log.seek(0)
+        out = log.read()
     if status != 0:
         sys.exit(f"{cmd[0]} failed:\n{out[-3000:]}")
     return time.perf_counter() - start, usage.ru_maxrss / 1024
