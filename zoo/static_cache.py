@@ -137,7 +137,11 @@ _ROTATION_OWNERS = {}
 
 
 def _rotate_half(x):
-    return torch.nn.functional.linear(x, _ROTATION_OWNERS[x.shape[-1]].rotation.to(x.dtype))
+    owner = _ROTATION_OWNERS.get(x.shape[-1])
+    if owner is None:  # a model of the same family, not wrapped: transformers' own formula
+        half = x.shape[-1] // 2
+        return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
+    return torch.nn.functional.linear(x, owner.rotation.to(x.dtype))
 
 
 def _use_rotation_matmul(model, owner):

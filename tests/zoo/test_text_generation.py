@@ -67,3 +67,24 @@ def test_executorch_text_llm_runner_gives_the_same_tokens(name):
     config = GenerationConfig(echo=False, max_new_tokens=steps, temperature=0.0)
     runner.generate(prompt_text, config, pieces.append)
     assert "".join(pieces) == tok.decode(expected_tokens[:steps])
+
+
+@pytest.mark.parametrize("name", ["llama", "gemma3"])
+def test_wrapper_matches_eager_and_leaves_other_models_of_the_family_alone(name):
+    """StaticCacheLM (own cache, rotate_half as a matmul) step by step equals eager on the whole
+    sequence; a model of the same family with another rotary size, not wrapped, still runs."""
+    from zoo.static_cache import StaticCacheLM
+
+    config = read_zoo_config(runfile(f"zoo/configs/{name}.json"))
+    model = build_zoo_model(config)
+    ids = torch.randint(0, model.config.vocab_size, (1, 10), generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        want = model(ids).logits[0, 3:]
+        wrapper = StaticCacheLM(model, 16).eval()
+        steps = [wrapper(ids[:, :4], torch.arange(4))[0, -1]]
+        steps += [wrapper(ids[:, i:i + 1], torch.tensor([i]))[0, -1] for i in range(4, 10)]
+    assert (torch.stack(steps) - want).abs().max() < 1e-4
+
+    other = dict(config, config=dict(config["config"], head_dim=2 * model.config.head_dim))
+    with torch.no_grad():
+        assert build_zoo_model(other)(ids).logits.isfinite().all()
