@@ -64,6 +64,21 @@ def test_bit_flipped_programs(tmp_path, model):
         run(METHOD_RUNNER, "--model", str(path))  # any outcome but a crash
 
 
+def test_instruction_calling_a_missing_operator(tmp_path):
+    """The runtime may load a method whose instruction names an operator past its table and then
+    call a kernel that is not there; the runners refuse such a program with one sentence."""
+    from executorch.exir._serialize._program import deserialize_pte_binary, serialize_pte_binary
+
+    pte = deserialize_pte_binary(open(MODELS[0], "rb").read())
+    plan = pte.program.execution_plan[0]
+    kernel = next(i for i in plan.chains[0].instructions if type(i.instr_args).__name__ == "KernelCall")
+    kernel.instr_args.op_index = 999
+    path = tmp_path / "bad_op.pte"
+    path.write_bytes(bytes(serialize_pte_binary(pte)))
+    assert_error(run(METHOD_RUNNER, "--model", str(path)), "is not a valid ExecuTorch program",
+                 f"calls operator #999 of {len(plan.operators)}")
+
+
 def test_unknown_method():
     assert_error(run(METHOD_RUNNER, "--model", MODELS[0], "--method", "backward"), 'has no method "backward"', "forward")
 
