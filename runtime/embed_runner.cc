@@ -101,14 +101,7 @@ int EmbedRunnerMain(int argc, char** argv, const RunnerDefaults& defaults) {
   } else {
     std::string contents;
     if (!ReadFile(flags.Get("input"), &contents, &error)) return Fail(error);
-    for (size_t start = 0; start < contents.size();) {
-      size_t end = contents.find('\n', start);
-      if (end == std::string::npos) end = contents.size();
-      std::string line = contents.substr(start, end - start);
-      if (!line.empty() && line.back() == '\r') line.pop_back();
-      texts.push_back(line);
-      start = end + 1;
-    }
+    texts = SplitLines(contents);
     if (texts.empty()) return Fail(flags.Get("input") + " has no lines to embed");
   }
 

@@ -2,10 +2,14 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace rules_executorch {
 
 // Appends the bytes of `path` to *out; false with "cannot open/read PATH" in *error.
 bool ReadFile(const std::string& path, std::string* out, std::string* error);
+
+// The lines of `text` without their "\n" or "\r\n"; no empty last line for a final newline.
+std::vector<std::string> SplitLines(const std::string& text);
 
 }  // namespace rules_executorch

@@ -6,6 +6,7 @@
 
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "runtime/file.h"
 #include "runtime/runners.h"
@@ -43,18 +44,13 @@ class Runfiles {
     const std::string in_tree = directory_.empty() ? "" : directory_ + "/" + location;
     if (manifest_path_.empty() || Exists(in_tree, S_IFREG)) return in_tree;
     if (manifest_.empty()) {
-      std::string error;
-      if (!ReadFile(manifest_path_, &manifest_, &error)) return in_tree;
+      std::string text, error;
+      if (ReadFile(manifest_path_, &text, &error)) manifest_ = SplitLines(text);
     }
     // Lines are "<location> <target>"; the location itself has no space.
     const std::string key = location + " ";
-    for (size_t at = 0; at < manifest_.size();) {
-      size_t end = manifest_.find('\n', at);
-      if (end == std::string::npos) end = manifest_.size();
-      if (manifest_.compare(at, key.size(), key) == 0) {
-        return manifest_.substr(at + key.size(), end - at - key.size());
-      }
-      at = end + 1;
+    for (const std::string& line : manifest_) {
+      if (line.compare(0, key.size(), key) == 0) return line.substr(key.size());
     }
     return in_tree;
   }
@@ -62,7 +58,7 @@ class Runfiles {
  private:
   std::string directory_;
   std::string manifest_path_;
-  std::string manifest_;
+  std::vector<std::string> manifest_;  // its lines, read on first use
 };
 
 }  // namespace

@@ -35,13 +35,22 @@ for _name, _scheme in _EMBEDDING.items():
     QEMBEDDING.register(_name)(_scheme)
 
 
-def _check_group_size(model, group_size):
+def _quantize_linears(model, scheme, group_size, select) -> dict:
+    """Quantizes the linear layers whose names `select` accepts with a qlinear scheme; returns
+    the manifest entry."""
+    from torchao.quantization import quantize_
+
+    weight_dtype, dynamic, grouped = QLINEAR.get(scheme)
+    group_size = group_size if grouped else 0
     for name, module in model.named_modules():
-        if isinstance(module, torch.nn.Linear) and module.in_features % group_size:
+        if group_size and isinstance(module, torch.nn.Linear) and select(name) and module.in_features % group_size:
             raise ExportError(
                 f"qlinear_group_size {group_size} does not divide the {module.in_features} input features of {name}; "
                 "choose a divisor (or 0 for per-channel)"
             )
+    quantize_(model, _linear_config(weight_dtype, dynamic, group_size),
+              filter_fn=lambda module, fqn: isinstance(module, torch.nn.Linear) and select(fqn))
+    return {"scheme": scheme, "group_size": group_size or None}
 
 
 class QuantizedEmbedding(torch.nn.Module):
@@ -109,8 +118,6 @@ def quantize_model(model: torch.nn.Module, qlinear, group_size: int, qembedding,
     qlinear's scheme for the output projection, to which small models are the most sensitive."""
     if not qlinear and not qembedding and not qoutput:
         return {}
-    from torchao.quantization import quantize_
-
     report = {}
     if qembedding:
         bits, grouped = QEMBEDDING.get(qembedding)
@@ -128,18 +135,9 @@ def quantize_model(model: torch.nn.Module, qlinear, group_size: int, qembedding,
         output_name, output = _output_projection(model)
         if any(output.weight is m.weight for m in model.modules() if isinstance(m, torch.nn.Embedding)):
             output.weight = torch.nn.Parameter(output.weight.detach().clone())  # quantized on its own
-    not_output = (lambda module, fqn: isinstance(module, torch.nn.Linear) and fqn != output_name)
     if qlinear:
-        weight_dtype, dynamic, grouped = QLINEAR.get(qlinear)
-        if grouped and group_size:
-            _check_group_size(model, group_size)
-        quantize_(model, _linear_config(weight_dtype, dynamic, group_size if grouped else 0), filter_fn=not_output)
-        report["linear"] = {"scheme": qlinear, "group_size": group_size if grouped else None}
+        report["linear"] = _quantize_linears(model, qlinear, group_size, lambda fqn: fqn != output_name)
     if qoutput:
-        weight_dtype, dynamic, grouped = QLINEAR.get(qoutput)
-        if grouped and group_size and output.in_features % group_size:
-            raise ExportError(f"qlinear_group_size {group_size} does not divide the {output.in_features} input features of {output_name}")
-        quantize_(model, _linear_config(weight_dtype, dynamic, group_size if grouped else 0),
-                  filter_fn=lambda module, fqn: fqn == output_name)
-        report["output"] = {"scheme": qoutput, "module": output_name, "group_size": group_size if grouped else None}
+        entry = _quantize_linears(model, qoutput, group_size, lambda fqn: fqn == output_name)
+        report["output"] = {"scheme": qoutput, "module": output_name, "group_size": entry["group_size"]}
     return report

@@ -191,7 +191,7 @@ class _LayerCaches:
 class StaticCacheLM(torch.nn.Module):
     """forward(input_ids[1, n], cache_position[n]) -> logits[1, 1, vocab] (the last position's)."""
 
-    def __init__(self, model, max_seq_len: int, last_logits_only: bool = True):
+    def __init__(self, model, max_seq_len: int):
         super().__init__()
         _register_attention()
         model.set_attn_implementation(ATTENTION)
@@ -199,7 +199,6 @@ class StaticCacheLM(torch.nn.Module):
         self.model = model
         config = model.config.get_text_config()
         self.max_seq_len = max_seq_len
-        self.last_logits_only = last_logits_only
         heads = config.num_attention_heads
         kv_heads = getattr(config, "num_key_value_heads", None) or heads
         head_dim = getattr(config, "head_dim", None) or config.hidden_size // heads
@@ -247,7 +246,7 @@ class StaticCacheLM(torch.nn.Module):
             cache_position=cache_position,
             past_key_values=self._caches,
             use_cache=True,
-            logits_to_keep=1 if self.last_logits_only else 0,
+            logits_to_keep=1,
             mask_layout="keys_first",
         )
         return out.logits
