@@ -19,7 +19,7 @@ import time
 PROMPT = "Once upon a time"
 
 TEXT_LLM_RUNNER = r"""
-import json, sys, time
+import json, os, sys, time
 from executorch.extension.llm.runner import GenerationConfig, TextLLMRunner
 import executorch.kernels.quantized  # noqa: F401  (quantized_decomposed::embedding_byte etc.)
 try:  # optimum-cli's programs call ExecuTorch's custom LLM ops (llama::custom_sdpa, update_cache)
@@ -27,7 +27,8 @@ try:  # optimum-cli's programs call ExecuTorch's custom LLM ops (llama::custom_s
 except Exception:
     pass
 pte, tok, prompt, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
-runner = TextLLMRunner(pte, tok)
+ptd = pte[:-4] + ".ptd"  # the program's data file, when it has one
+runner = TextLLMRunner(pte, tok, ptd) if pte.endswith(".pte") and os.path.exists(ptd) else TextLLMRunner(pte, tok)
 stats = {}
 def on_stats(s):
     stats.update(json.loads(s.to_json_string()))
@@ -43,15 +44,15 @@ print(json.dumps({"decode_tokens_per_s": (gen - 1) * 1000.0 / max(decode_ms, 1e-
 """
 
 PYTHON_LOOP = r"""
-import json, sys, time
+import json, os, sys, time
 import torch
 import executorch.kernels.quantized  # noqa
 from executorch.runtime import Runtime
 from tokenizers import Tokenizer
 pte, tok, prompt, n, bos = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
 ids = ([bos] if bos >= 0 else []) + Tokenizer.from_file(tok).encode(prompt).ids
-data = open(pte, "rb").read()
-program = Runtime.get().load_program(data)
+ptd = pte[:-4] + ".ptd"  # the program's data file, when it has one
+program = Runtime.get().load_program(pte, data_path=ptd if pte.endswith(".pte") and os.path.exists(ptd) else None)
 forward = program.load_method("forward")
 t0 = time.perf_counter()
 logits = forward.execute([torch.tensor([ids]), torch.arange(len(ids))])[0]

@@ -80,6 +80,7 @@ bool Embed(const Embedder& e, const std::string& text, std::vector<float>* vecto
 int EmbedRunnerMain(int argc, char** argv, const RunnerDefaults& defaults) {
   Flags flags;
   flags.Define("model", defaults.model, "the feature-extraction program (.pte)");
+  flags.Define("data", "", "the program's data file (.ptd); default: the .pte's sibling <name>.ptd when there is one");
   flags.Define("tokenizer", defaults.tokenizer, "the model's tokenizer.json");
   flags.Define("text", "", "the text to embed");
   flags.Define("input", "", "a file with one text per line to embed (instead of --text)");
@@ -109,7 +110,7 @@ int EmbedRunnerMain(int argc, char** argv, const RunnerDefaults& defaults) {
   e.path = flags.Get("model");
   e.tokenizer = Tokenizer::FromFile(flags.Get("tokenizer"), &error);
   if (!e.tokenizer) return Fail(error);
-  e.module = LoadProgram(e.path, &error);
+  e.module = LoadProgram(e.path, flags.Get("data"), &error);
   if (!e.module) return Fail(error);
   if (!LoadMethod(*e.module, e.path, "forward", &error)) return Fail(error);
   if (!ReadMaxLen(*e.module, &e.max_len)) return Fail(e.path + " has no get_max_seq_len method; export it with the feature-extraction task");

@@ -136,6 +136,7 @@ int Score(TextDecoder* decoder, const std::vector<int64_t>& ids, bool truncated)
 int LlmRunnerMain(int argc, char** argv, const RunnerDefaults& defaults) {
   Flags flags;
   flags.Define("model", defaults.model, "the text-generation program (.pte)");
+  flags.Define("data", "", "the program's data file (.ptd); default: the .pte's sibling <name>.ptd when there is one");
   flags.Define("tokenizer", defaults.tokenizer, "the model's tokenizer.json");
   flags.Define("prompt", "Once upon a time", "text to continue");
   flags.Define("chat", "false", "wrap the prompt in the model's chat template (one user turn)", true);
@@ -177,7 +178,7 @@ int LlmRunnerMain(int argc, char** argv, const RunnerDefaults& defaults) {
   } else if (!flags.IsSet("prompt_ids")) {
     return Fail("no tokenizer: pass --tokenizer PATH/tokenizer.json (or --prompt_ids)");
   }
-  auto module = LoadProgram(path, &error);
+  auto module = LoadProgram(path, flags.Get("data"), &error);
   if (!module) return Fail(error);
   auto decoder = TextDecoder::Create(std::move(module), path, &error);
   if (!decoder) return Fail(error);

@@ -139,6 +139,7 @@ bool Generate(const std::string& fill, uint64_t seed, const TensorSpec& spec, si
 int MethodRunnerMain(int argc, char** argv, const RunnerDefaults& defaults) {
   Flags flags;
   flags.Define("model", defaults.model, "the ExecuTorch program (.pte)");
+  flags.Define("data", "", "the program's data file (.ptd); default: the .pte's sibling <name>.ptd when there is one");
   flags.Define("method", "forward", "method to run");
   flags.Define("list", "false", "print each method's inputs and outputs and exit", true);
   flags.Define("inputs", "", "comma-separated .npy files, one per input (default: generated)");
@@ -165,7 +166,7 @@ int MethodRunnerMain(int argc, char** argv, const RunnerDefaults& defaults) {
   const std::string fill = flags.Get("fill");
   if (fill != "zeros" && fill != "ones" && fill != "random") return Fail("--fill must be zeros, ones or random, got \"" + fill + "\"");
 
-  auto module = LoadProgram(path, &error);
+  auto module = LoadProgram(path, flags.Get("data"), &error);
   if (!module) return Fail(error);
   const bool json = flags.GetBool("json");
   if (flags.GetBool("list")) return List(*module, path, json);

@@ -180,7 +180,34 @@ bool CheckInstructions(const std::string& path, std::string* error) {
 
 }  // namespace
 
-std::unique_ptr<Module> LoadProgram(const std::string& path, std::string* error) {
+namespace {
+
+bool IsFile(const std::string& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+// A .ptd starts with a flatbuffer offset and the file identifier "FT01".
+bool LooksLikeDataFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  char head[8] = {};
+  return in.read(head, sizeof(head)) && std::memcmp(head + 4, "FT01", 4) == 0;
+}
+
+}  // namespace
+
+std::string DataFileFor(const std::string& program_path, const std::string& data_path) {
+  if (!data_path.empty()) return data_path;
+  const std::string suffix = ".pte";
+  if (program_path.size() <= suffix.size() ||
+      program_path.compare(program_path.size() - suffix.size(), suffix.size(), suffix) != 0) {
+    return "";
+  }
+  std::string sibling = program_path.substr(0, program_path.size() - suffix.size()) + ".ptd";
+  return IsFile(sibling) ? sibling : "";
+}
+
+std::unique_ptr<Module> LoadProgram(const std::string& path, const std::string& data_path, std::string* error) {
   struct stat st;
   if (stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
     *error = "no model file at " + path + " (pass --model PATH.pte)";
@@ -190,11 +217,21 @@ std::unique_ptr<Module> LoadProgram(const std::string& path, std::string* error)
     *error = path + " is not an ExecuTorch program (" + std::to_string(st.st_size) + " bytes)";
     return nullptr;
   }
-  auto module = std::make_unique<Module>(path, Module::LoadMode::File);
+  const std::string data = DataFileFor(path, data_path);
+  if (!data.empty() && !IsFile(data)) {
+    *error = "no data file at " + data + " (pass --data PATH.ptd, the one exported with the program)";
+    return nullptr;
+  }
+  if (!data.empty() && !LooksLikeDataFile(data)) {
+    *error = data + " is not an ExecuTorch data file (.ptd); pass the one exported with the program";
+    return nullptr;
+  }
+  auto module = data.empty() ? std::make_unique<Module>(path, Module::LoadMode::File)
+                             : std::make_unique<Module>(path, data, Module::LoadMode::File);
   Error err = module->load(Program::Verification::InternalConsistency);
   if (err != Error::Ok) {
-    *error = path + " is not a valid ExecuTorch program: loading failed with " + ErrorName(err) +
-             " (truncated, corrupted, or made by an incompatible ExecuTorch)";
+    *error = path + (data.empty() ? "" : " with " + data) + " is not a valid ExecuTorch program: loading failed with " +
+             ErrorName(err) + " (truncated, corrupted, or made by an incompatible ExecuTorch)";
     return nullptr;
   }
   if (!CheckInstructions(path, error)) return nullptr;
@@ -220,6 +257,9 @@ bool LoadMethod(Module& module, const std::string& path, const std::string& meth
     std::string hint;
     if (err == Error::OperatorMissing) hint = " (an operator's kernel is not linked into this runner)";
     if (err == Error::NotFound) hint = " (a delegate backend is not linked into this runner)";
+    if (err == Error::InvalidState || err == Error::InvalidExternalData) {
+      hint = " (its constants are in a data file: pass the .ptd exported with it as --data PATH.ptd)";
+    }
     *error = "cannot load method \"" + method + "\" of " + path + ": " + ErrorName(err) + hint;
     return false;
   }

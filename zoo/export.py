@@ -112,8 +112,47 @@ def _inferred_reshape_sizes(graph_module):
     return PassResult(graph_module, changed)
 
 
-def lower(settings: ExportSettings, plan):
-    """torch.export + edge lowering + ExecuTorch serialization of an ExportPlan."""
+_DATA_TAG = "model"
+
+
+def _tied_table_placeholders(exported, tied):
+    """Names of the exported program's placeholders for a TiedTable: (the embedding table's,
+    the prefix of the output projection's). Model names gain the task wrapper's prefix."""
+    signature = exported.graph_signature
+    named = {**signature.inputs_to_parameters, **signature.inputs_to_buffers}
+    def placeholders(tensor):
+        return [name for name, fqn in named.items() if fqn == tensor or fqn.endswith("." + tensor)]
+
+    # an unquantized tied table is one parameter; export names it after either of its owners
+    table = placeholders(tied.embedding) or placeholders(tied.output + ".weight")
+    outputs = [fqn for fqn in named.values() if fqn.startswith(tied.output + ".") or ("." + tied.output + ".") in fqn]
+    if len(table) != 1:
+        raise ExportModelError(f"cannot find the tied embedding table {tied.embedding} in the exported program")
+    output_prefix = (outputs[0].rsplit(".", 1)[0] if outputs else tied.output).replace(".", "_")
+    return table[0], f"p_{output_prefix}_"
+
+
+def _delegate_constants_to_data_file(names, prefix):
+    """An edge transform pass: the delegate stores the constants of the named placeholders (and
+    of those starting with `prefix`) in the data file instead of the program."""
+    from executorch.exir.pass_base import PassResult
+
+    def tag(graph_module):
+        changed = False
+        for node in graph_module.graph.nodes:
+            if node.op == "placeholder" and (node.name in names or node.name.startswith(prefix)):
+                for tagged in (node, *node.users):  # the weight as the delegate sees it: itself or its dequantize
+                    tagged.meta.setdefault("custom", {})["delegate_constant_tag"] = _DATA_TAG
+                changed = True
+        return PassResult(graph_module, changed)
+
+    return tag
+
+
+def lower(settings: ExportSettings, plan, tied=None):
+    """torch.export + edge lowering + ExecuTorch serialization of an ExportPlan. With a TiedTable,
+    the table goes to the data file twice (as the embedding's constant and as the delegate's
+    output-projection weight), where equal bytes are stored once."""
     import torch
     from executorch.exir import EdgeCompileConfig, ExecutorchBackendConfig, to_edge_transform_and_lower
     from executorch.exir.passes.init_mutable_pass import InitializedMutableBufferPass
@@ -133,10 +172,15 @@ def lower(settings: ExportSettings, plan):
         raise
     except Exception as e:  # noqa: BLE001 - torch.export raises many kinds
         raise ExportModelError(f"torch.export cannot trace {name}: {_first_line(e)}") from e
+    transform_passes, external_constants = [_inferred_reshape_sizes], False
+    if tied is not None:
+        table, output_prefix = _tied_table_placeholders(exported, tied)
+        transform_passes.append(_delegate_constants_to_data_file({table}, output_prefix))
+        external_constants = lambda node: _DATA_TAG if node.name == table else None  # noqa: E731
     try:
         edge = to_edge_transform_and_lower(
             exported,
-            transform_passes=[_inferred_reshape_sizes],
+            transform_passes=transform_passes,
             partitioner=recipe.partitioners(settings),
             compile_config=EdgeCompileConfig(_check_ir_validity=False),
             constant_methods=plan.constant_methods or None,
@@ -146,7 +190,8 @@ def lower(settings: ExportSettings, plan):
         # quantized_decomposed kernels (there is no out variant of dequantize_affine);
         # re-inplacing turns KV-cache index_put back into an in-place update (no cache copy)
         return edge.to_executorch(ExecutorchBackendConfig(
-            passes=passes, do_quant_fusion_and_const_prop=True, run_reinplace_pass=True))
+            passes=passes, do_quant_fusion_and_const_prop=True, run_reinplace_pass=True,
+            external_constants=external_constants))
     except Exception as e:  # noqa: BLE001
         raise ExportModelError(f"lowering {name} with recipe {settings.recipe!r} failed: {_first_line(e)}") from e
 
@@ -257,8 +302,19 @@ def _tokenizer_json(loaded) -> bytes:
     return None
 
 
+def _data_file_bytes(program_manager) -> bytes:
+    """The program's .ptd (ExecuTorch program-data separation), serialized by ExecuTorch."""
+    with tempfile.TemporaryDirectory() as directory:
+        program_manager.write_tensor_data_to_file(directory)
+        files = os.listdir(directory)
+        if files != [_DATA_TAG + ".ptd"]:
+            raise ExportModelError(f"expected one data file {_DATA_TAG}.ptd, ExecuTorch wrote {sorted(files)}")
+        with open(os.path.join(directory, files[0]), "rb") as f:
+            return f.read()
+
+
 def export(settings: ExportSettings, pte_path: str, manifest_path: str = None, tokenizer_path: str = None,
-           report: bool = False, reference_path: str = None) -> dict:
+           report: bool = False, reference_path: str = None, data_path: str = None) -> dict:
     """Runs one export and writes its outputs. Returns the manifest. `report` prints a one-line summary."""
     import torch
 
@@ -268,6 +324,10 @@ def export(settings: ExportSettings, pte_path: str, manifest_path: str = None, t
     if settings.task:
         registry.TASKS.get(settings.task)
     registry.RECIPES.get(settings.recipe)
+    if settings.data_file != bool(data_path):
+        raise ExportError("data_file and a data output path go together: pass both or neither")
+    if settings.data_file and settings.recipe != "xnnpack":
+        raise ExportError(f"data_file needs recipe xnnpack (the output projection is stored by the delegate), got {settings.recipe!r}")
     if settings.qlinear:
         quantize.QLINEAR.get(settings.qlinear)
     if settings.qembedding:
@@ -280,14 +340,15 @@ def export(settings: ExportSettings, pte_path: str, manifest_path: str = None, t
     task_name = settings.task or infer_task(loaded)
     task = registry.TASKS.get(task_name)
     model = task.load(loaded, settings).to(dtype)
-    quantization = quantize.quantize_model(model, settings.qlinear, settings.qlinear_group_size, settings.qembedding,
-                                           settings.qoutput)
+    quantization, tied = quantize.quantize_model(model, settings.qlinear, settings.qlinear_group_size, settings.qembedding,
+                                                 settings.qoutput, share_tied=settings.data_file)
     plan = task.plan(model, loaded, settings)
     plan.example_args = _cast_inputs(plan.example_args, dtype)
     plan.example_kwargs = _cast_inputs(plan.example_kwargs, dtype)
 
-    program_manager = lower(settings, plan)
+    program_manager = lower(settings, plan, tied)
     pte = program_manager.buffer
+    data = _data_file_bytes(program_manager) if tied else None
     tokenizer = _tokenizer_json(loaded) if (tokenizer_path or reference_path) else None
     if tokenizer_path and tokenizer is None:
         raise ExportError(f"{settings.source.label or settings.source.path} has no tokenizer.json to emit; drop the tokenizer output")
@@ -301,6 +362,7 @@ def export(settings: ExportSettings, pte_path: str, manifest_path: str = None, t
         **_describe_program(program_manager, pte, plan.constant_methods),
         "quantization": quantization,
         "pte": {"size_bytes": len(pte), "sha256": hashlib.sha256(pte).hexdigest()},
+        "data_file": {"size_bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()} if data else None,
         "tokenizer": {"sha256": hashlib.sha256(tokenizer).hexdigest()} if tokenizer else None,
         "versions": _versions(),
     }
@@ -309,6 +371,8 @@ def export(settings: ExportSettings, pte_path: str, manifest_path: str = None, t
         # after lowering: running the eager model must not change the state that was exported
         reference = _npz_bytes(task.reference(model, loaded, settings, plan, tokenizer))
     _write_bytes(pte_path, pte)
+    if data_path:
+        _write_bytes(data_path, data)
     if reference_path:
         _write_bytes(reference_path, reference)
     if tokenizer_path:
@@ -318,7 +382,7 @@ def export(settings: ExportSettings, pte_path: str, manifest_path: str = None, t
     if report:
         print(
             f"exported {settings.source.label or settings.source.path} ({task_name}, {settings.recipe}) -> "
-            f"{pte_path}: {len(pte)} bytes in {time.monotonic() - started:.1f} s",
+            f"{pte_path}: {len(pte)} bytes{f' + {len(data)} in {data_path}' if data else ''} in {time.monotonic() - started:.1f} s",
             file=sys.stderr,
         )
     return manifest
@@ -355,6 +419,7 @@ def parse_args(argv):
     p.add_argument("--max_seq_len", type=int, default=128)
     p.add_argument("--dynamic_shapes", type=_bool, default=True, help="parallel prefill for LLMs (true/false)")
     p.add_argument("--output", "-o", required=True, help="the .pte to write")
+    p.add_argument("--data_file", help="store a tied embedding/output table once, in this .ptd data file next to the .pte")
     p.add_argument("--manifest", help="the manifest .json to write")
     p.add_argument("--tokenizer_out", help="where to write the model's tokenizer.json")
     p.add_argument("--reference", help="where to write eager reference inputs/outputs (.npz) for runner tests")
@@ -382,6 +447,7 @@ def parse_args(argv):
         dtype=args.dtype,
         max_seq_len=args.max_seq_len,
         dynamic_shapes=args.dynamic_shapes,
+        data_file=bool(args.data_file),
     )
     return args, settings
 
@@ -406,7 +472,7 @@ def main(argv=None) -> int:
         args, settings = parse_args(argv)
         # Silent on success inside a build action (Bazel shows any output of an action).
         export(settings, args.output, args.manifest, args.tokenizer_out, report=not args.quiet,
-               reference_path=args.reference)
+               reference_path=args.reference, data_path=args.data_file)
         return 0
     except ExportError as e:
         if verbose:

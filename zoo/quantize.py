@@ -1,5 +1,7 @@
 """Weight quantization with torchao, named like `optimum-cli export executorch`
 (--qlinear 8da4w|8da8w|4w|8w, --qembedding 4w|8w)."""
+import dataclasses
+
 import torch
 
 from zoo.errors import ExportError
@@ -58,49 +60,86 @@ class QuantizedEmbedding(torch.nn.Module):
     up with the runtime's quantized_decomposed::embedding_byte / embedding_4bit kernels.
 
     Built here rather than through torchao so the program holds exactly the operator the
-    runtime's quantized kernel library implements, with no dequantize step to fuse later."""
+    runtime's quantized kernel library implements, with no dequantize step to fuse later.
+    `q` holds the integer values ([rows, dim], int8), `scales` one scale per row and group.
+    With `xnnpack_layout`, 4-bit rows are packed as XNNPACK packs its 4-bit weights (even
+    element in the low nibble), so the table is byte for byte an XNNPACK output projection's
+    weight; embedding_4bit reads the high nibble first, so each looked-up row comes out with
+    its pairs swapped and is swapped back."""
 
-    def __init__(self, weight: torch.Tensor, bits: int, group_size: int):
+    def __init__(self, q: torch.Tensor, scales: torch.Tensor, bits: int, xnnpack_layout: bool = False):
         super().__init__()
         import executorch.exir.passes._quant_patterns_and_replacements  # noqa: F401  (defines the ops)
 
-        rows, dim = weight.shape
-        group = group_size if group_size and dim % group_size == 0 else dim
         self.bits = bits
         self.quant_min, self.quant_max = -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
-        grouped = weight.detach().float().reshape(rows, dim // group, group)
-        scales = grouped.abs().amax(-1).clamp(min=1e-12) / self.quant_max
-        q = torch.clamp(torch.round(grouped / scales[..., None]), self.quant_min, self.quant_max)
-        q = q.to(torch.int8).reshape(rows, dim)
+        self.swapped_pairs = bits == 4 and xnnpack_layout
+        q = q.to(torch.int8).contiguous()
         if bits == 4:
-            # two values a byte, even element in the high nibble, both offset by 8
-            u = (q + 8).to(torch.uint8)
-            q = (u[:, 0::2] << 4) | u[:, 1::2]
-        self.register_buffer("weight", q)
-        self.register_buffer("scales", scales if dim // group > 1 else scales[:, 0])
+            u = (q + 8).to(torch.uint8)  # both nibbles offset by 8
+            even, odd = u[:, 0::2], u[:, 1::2]
+            q = (odd << 4) | even if self.swapped_pairs else (even << 4) | odd
+        scales = scales.detach().float().reshape(q.shape[0], -1)
+        self.register_buffer("weight", q.contiguous())
+        self.register_buffer("scales", scales if scales.shape[1] > 1 else scales[:, 0].contiguous())
+
+    @classmethod
+    def quantize(cls, weight: torch.Tensor, bits: int, group_size: int) -> "QuantizedEmbedding":
+        rows, dim = weight.shape
+        group = group_size if group_size and dim % group_size == 0 else dim
+        qmax = 2 ** (bits - 1) - 1
+        grouped = weight.detach().float().reshape(rows, dim // group, group)
+        scales = grouped.abs().amax(-1).clamp(min=1e-12) / qmax
+        q = torch.clamp(torch.round(grouped / scales[..., None]), -qmax - 1, qmax)
+        return cls(q.reshape(rows, dim), scales, bits)
 
     def forward(self, indices):
         op = torch.ops.quantized_decomposed.embedding_byte if self.bits == 8 else torch.ops.quantized_decomposed.embedding_4bit
-        return op.default(self.weight, self.scales, None, self.quant_min, self.quant_max, indices)
+        rows = op.default(self.weight, self.scales, None, self.quant_min, self.quant_max, indices)
+        if self.swapped_pairs:
+            rows = rows.unflatten(-1, (-1, 2)).flip(-1).flatten(-2)
+        return rows
 
 
-def _quantize_embeddings(model, bits, group_size) -> list:
-    """Swaps every nn.Embedding for a QuantizedEmbedding; returns the swapped names."""
+def _quantize_embeddings(model, bits, group_size, keep=None) -> list:
+    """Swaps every nn.Embedding but `keep` for a QuantizedEmbedding; returns the swapped names."""
     swapped = []
     for parent_name, parent in list(model.named_modules()):
         for child_name, child in list(parent.named_children()):
-            if isinstance(child, torch.nn.Embedding):
+            if isinstance(child, torch.nn.Embedding) and child is not keep:
                 if bits == 4 and child.embedding_dim % 2:
                     raise ExportError(f"qembedding 4w needs an even embedding size; {parent_name}.{child_name} has {child.embedding_dim}")
-                setattr(parent, child_name, QuantizedEmbedding(child.weight, bits, group_size))
+                setattr(parent, child_name, QuantizedEmbedding.quantize(child.weight, bits, group_size))
                 swapped.append(f"{parent_name}.{child_name}".lstrip("."))
     return swapped
 
 
-def _shared_with_embeddings(model) -> list:
-    """Linear layers whose weight is an embedding's (tied input/output embeddings)."""
-    embeddings = {id(m.weight) for m in model.modules() if isinstance(m, torch.nn.Embedding)}
-    return [name for name, m in model.named_modules() if isinstance(m, torch.nn.Linear) and id(m.weight) in embeddings]
+@dataclasses.dataclass(frozen=True)
+class TiedTable:
+    """An embedding table stored once for the input embedding and the output projection.
+
+    embedding: name of the tensor the embedding lookup reads (a parameter or buffer of the model)
+    output: name of the output projection module, whose delegated weight has the same bytes
+    format: how the table is stored, for messages and the manifest
+    nbytes: size of the table"""
+
+    embedding: str
+    output: str
+    format: str
+    nbytes: int
+
+
+def _tied_pair(model):
+    """(embedding name, embedding, output name, output) when the output projection's weight is
+    the input embedding's (tied input/output embeddings), else None."""
+    get_in, get_out = getattr(model, "get_input_embeddings", None), getattr(model, "get_output_embeddings", None)
+    if not callable(get_in) or not callable(get_out):
+        return None
+    embedding, output = get_in(), get_out()
+    if not isinstance(embedding, torch.nn.Embedding) or not isinstance(output, torch.nn.Linear) or output.weight is not embedding.weight:
+        return None
+    names = {id(module): name for name, module in model.named_modules()}
+    return names[id(embedding)], embedding, names[id(output)], output
 
 
 def _output_projection(model):
@@ -113,31 +152,75 @@ def _output_projection(model):
     raise ExportError("qoutput needs a model with an output projection (a transformers model with an lm_head); drop qoutput")
 
 
-def quantize_model(model: torch.nn.Module, qlinear, group_size: int, qembedding, qoutput=None) -> dict:
-    """Quantizes `model` in place; returns what was done, for the manifest. `qoutput` overrides
-    qlinear's scheme for the output projection, to which small models are the most sensitive."""
-    if not qlinear and not qembedding and not qoutput:
-        return {}
+def _table_format(bits, group_size, dim) -> str:
+    if not bits:
+        return "unquantized"
+    if bits == 4 and group_size and dim % group_size == 0 and group_size != dim:
+        return f"4-bit in groups of {group_size}"
+    return f"{bits}-bit per row"
+
+
+def quantize_model(model: torch.nn.Module, qlinear, group_size: int, qembedding, qoutput=None, share_tied=False):
+    """Quantizes `model` in place; returns (what was done, for the manifest; the TiedTable or
+    None). `qoutput` overrides qlinear's scheme for the output projection, to which small models
+    are the most sensitive. With `share_tied`, a tied input/output embedding is kept as one
+    table in the output projection's format: the embedding looks up the projection's quantized
+    weight (the exporter then stores both in one data file, where equal bytes are kept once)."""
     report = {}
-    if qembedding:
-        bits, grouped = QEMBEDDING.get(qembedding)
-        tied = _shared_with_embeddings(model)
-        swapped = _quantize_embeddings(model, bits, group_size if grouped else 0)
-        report["embedding"] = {
-            "scheme": qembedding,
-            "group_size": group_size if grouped else None,
-            "modules": swapped,
-            # the output projection keeps its own copy of a tied weight (quantized by qlinear)
-            "untied_from_embedding": tied,
-        }
+    pair = _tied_pair(model)
+    head_scheme = qoutput or qlinear
+    head_bits = {torch.int4: 4, torch.int8: 8}[QLINEAR.get(head_scheme)[0]] if head_scheme else 0
+    head_group = group_size if head_scheme and QLINEAR.get(head_scheme)[2] else 0
+    embedding_bits, embedding_grouped = QEMBEDDING.get(qembedding) if qembedding else (0, False)
+    tied = None
+    if share_tied:
+        if pair is None:
+            raise ExportError("data_file stores a tied input embedding and output projection once, but this model does not tie them; drop data_file")
+        dim = pair[1].embedding_dim
+        head_format = _table_format(head_bits, head_group, dim)
+        embedding_format = _table_format(embedding_bits, group_size if embedding_grouped else 0, dim)
+        if head_format != embedding_format:
+            fix = {0: "drop qembedding", 8: 'set qembedding = "8w"', 4: 'set qembedding = "4w"'}[head_bits]
+            raise ExportError(
+                f"data_file stores the tied embedding table once, but the embedding would be {embedding_format} and the output "
+                f"projection {pair[2]} {head_format}; {fix} (or drop data_file to store two tables)"
+            )
+        tied = (pair[0], pair[2], head_format)
+    if qembedding:  # a tied table is made from the output projection's weight below
+        swapped = _quantize_embeddings(model, embedding_bits, group_size if embedding_grouped else 0, pair[1] if tied else None)
+        report["embedding"] = {"scheme": qembedding, "group_size": group_size if embedding_grouped else None, "modules": swapped}
     output_name = None
-    if qoutput:
+    if qoutput or (tied and head_bits):
         output_name, output = _output_projection(model)
-        if any(output.weight is m.weight for m in model.modules() if isinstance(m, torch.nn.Embedding)):
+        if pair and output is pair[3]:
             output.weight = torch.nn.Parameter(output.weight.detach().clone())  # quantized on its own
     if qlinear:
-        report["linear"] = _quantize_linears(model, qlinear, group_size, lambda fqn: fqn != output_name)
+        report["linear"] = _quantize_linears(model, qlinear, group_size, lambda fqn: fqn != output_name or not qoutput)
     if qoutput:
         entry = _quantize_linears(model, qoutput, group_size, lambda fqn: fqn == output_name)
         report["output"] = {"scheme": qoutput, "module": output_name, "group_size": entry["group_size"]}
-    return report
+    if tied:
+        embedding_name, output_name, table_format = tied
+        table = f"{embedding_name}.weight"
+        if head_bits:
+            weight = pair[3].weight  # torchao's quantized tensor: integer values and per-group scales
+            lookup = QuantizedEmbedding(weight.qdata, weight.scale, head_bits, xnnpack_layout=True)
+            _set_module(model, embedding_name, lookup)
+            report["embedding"]["modules"].insert(0, embedding_name)
+            nbytes = lookup.weight.numel() * lookup.weight.element_size()
+        else:
+            nbytes = pair[1].weight.numel() * pair[1].weight.element_size()
+        tied = TiedTable(embedding=table, output=output_name, format=table_format, nbytes=nbytes)
+    if pair:
+        report["tied_embedding"] = {
+            "embedding": pair[0],
+            "output": pair[2],
+            "stored_once": tied is not None,
+            **({"format": tied.format, "table_bytes": tied.nbytes} if tied else {}),
+        }
+    return report, tied
+
+
+def _set_module(model, name, module):
+    parent, _, child = name.rpartition(".")
+    setattr(model.get_submodule(parent) if parent else model, child, module)

@@ -33,6 +33,7 @@ class ExportSettings:
     dtype: str = "float32"
     max_seq_len: int = 128
     dynamic_shapes: bool = True
+    data_file: bool = False  # a tied embedding/output table stored once, in a .ptd next to the .pte
 
     def as_manifest(self) -> dict:
         d = dataclasses.asdict(self)

@@ -53,6 +53,8 @@ def board_cc_binary(name, board, deps = [], **kwargs):
 
 def _firmware_sources_impl(ctx):
     info = ctx.attr.model[ExecuTorchModelInfo]
+    if info.data:
+        fail("{}: firmware embeds one .pte, but {} keeps its tied embedding table in a .ptd; export it without data_file".format(ctx.label, info.label))
     board = _board(ctx.attr.board, str(ctx.label))
     name = ctx.label.name
     pte_include = ctx.actions.declare_file(name + "_model.inc")  # a header, so the assembler sees it

@@ -74,6 +74,13 @@ def _executorch_model_impl(ctx):
     manifest = ctx.actions.declare_file(ctx.label.name + ".json")
     reference = ctx.actions.declare_file(ctx.label.name + ".reference.npz")
     outputs = [pte, manifest]
+    data = None
+    if ctx.attr.data_file:
+        if ctx.attr.recipe != "xnnpack":
+            fail("{}: data_file needs recipe = \"xnnpack\" (the output projection's weight is stored by the delegate)".format(ctx.label))
+        data = ctx.actions.declare_file(ctx.label.name + ".ptd")
+        outputs.append(data)
+        args.add("--data_file", data)
     tokenizer = None
     if has_tokenizer and task in ("", "text-generation", "fill-mask", "feature-extraction"):
         tokenizer = ctx.actions.declare_file(ctx.label.name + ".tokenizer.json")
@@ -115,20 +122,22 @@ def _executorch_model_impl(ctx):
             pte = pte,
             manifest = manifest,
             tokenizer = tokenizer,
+            data = data,
             reference = reference,
             task = task,
             recipe = ctx.attr.recipe,
             label = ctx.label,
         ),
-        OutputGroupInfo(pte = depset([pte]), manifest = depset([manifest]), reference = depset([reference])),
+        OutputGroupInfo(pte = depset([pte]), manifest = depset([manifest]), reference = depset([reference]), data = depset([data] if data else [])),
     ]
 
 executorch_model = rule(
     implementation = _executorch_model_impl,
     doc = """Exports a model to an ExecuTorch program (.pte) as a cached, reproducible build action.
 
-Outputs `<name>.pte`, `<name>.json` (manifest) and, for text models whose source has a tokenizer,
-`<name>.tokenizer.json`. Attribute names follow `optimum-cli export executorch`.""",
+Outputs `<name>.pte`, `<name>.json` (manifest), for text models whose source has a tokenizer
+`<name>.tokenizer.json`, and with `data_file` `<name>.ptd`. Attribute names follow
+`optimum-cli export executorch`.""",
     attrs = {
         "model": attr.label(providers = [ZooModelInfo], doc = "A zoo model, e.g. `@rules_executorch//zoo:llama`."),
         "checkpoint": attr.label(allow_files = True, doc = "A Hugging Face model directory as a filegroup: config.json, *.safetensors, tokenizer files."),
@@ -145,6 +154,7 @@ Outputs `<name>.pte`, `<name>.json` (manifest) and, for text models whose source
         "dtype": attr.string(default = "float32", doc = "float32, float16 or bfloat16."),
         "max_seq_len": attr.int(default = 128, doc = "KV-cache length (text generation) or longest input (encoders)."),
         "dynamic_shapes": attr.bool(default = True, doc = "Dynamic sequence length: parallel prefill for LLMs, any length up to max_seq_len for encoders."),
+        "data_file": attr.bool(default = False, doc = "Store the table of a tied input embedding and output projection (lm_head) once, in `<name>.ptd` (ExecuTorch program-data separation) that runners load next to the .pte. Needs recipe xnnpack and the embedding quantized like the output projection (qembedding 8w with an 8-bit, 4w with a 4-bit output projection, none with a float one)."),
         "verbose": attr.bool(default = False, doc = "Full Python tracebacks in export errors."),
         "_exporter": attr.label(default = Label("//zoo:zoo_lib"), providers = [PyInfo]),
     },

@@ -79,6 +79,28 @@ def test_instruction_calling_a_missing_operator(tmp_path):
                  f"calls operator #999 of {len(plan.operators)}")
 
 
+def test_program_with_a_missing_wrong_or_damaged_data_file(tmp_path):
+    program = tmp_path / "tied.pte"  # no sibling tied.ptd here
+    program.write_bytes(open("zoo/llama_tied_pte.pte", "rb").read())
+    data = open("zoo/llama_tied_pte.ptd", "rb").read()
+    args = ["--model", str(program), "--prompt_ids", "1,2", "--max_new_tokens", "2"]
+    assert_error(run(LLM_RUNNER, *args), "its constants are in a data file", "--data")
+    assert_error(run(LLM_RUNNER, *args, "--data", str(tmp_path / "nope.ptd")), "no data file at")
+    assert_error(run(LLM_RUNNER, *args, "--data", "zoo/llama_tied_pte.json"), "is not an ExecuTorch data file")
+    # the data file of another program: its table has the wrong type or shape
+    other = tmp_path / "other.ptd"
+    other.write_bytes(open("zoo/llama_8da4w_tied_pte.ptd", "rb").read())
+    assert_error(run(LLM_RUNNER, *args, "--data", str(other)), "its constants are in a data file")
+    for n in (8, 64, len(data) // 2, len(data) - 1):
+        cut = tmp_path / f"cut{n}.ptd"
+        cut.write_bytes(data[:n])
+        assert run(LLM_RUNNER, *args, "--data", str(cut)).returncode != 0, f"data file cut to {n} bytes and still ran"
+    # the sibling <name>.ptd is found without --data
+    (tmp_path / "tied.ptd").write_bytes(data)
+    proc = run(LLM_RUNNER, *args)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+
+
 def test_unknown_method():
     assert_error(run(METHOD_RUNNER, "--model", MODELS[0], "--method", "backward"), 'has no method "backward"', "forward")
 

@@ -27,7 +27,8 @@ class LoadedProgram:
 
         with open(runfile(path), "rb") as f:
             self.data = f.read()
-        self.program = Runtime.get().load_program(self.data)
+        data_file = path[: -len(".pte")] + ".ptd"  # the program's data file, when it has one
+        self.program = Runtime.get().load_program(self.data, data_path=data_file if os.path.exists(data_file) else None)
         self._methods = {}
 
     def method(self, name: str = "forward"):

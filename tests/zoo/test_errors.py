@@ -10,6 +10,7 @@ import pytest
 from tests.zoo.helpers import runfile
 
 LLAMA = "zoo/configs/llama.json"
+PHI3 = "zoo/configs/phi3.json"  # does not tie its embeddings
 
 
 def run_export(tmp_path, *args, timeout=300):
@@ -119,3 +120,19 @@ def test_not_a_boolean(tmp_path):
     assert proc.returncode == 2
     assert "expected true or false, got 'maybe'" in proc.stderr
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "config,args,expected",
+    [
+        (LLAMA, ["--qlinear", "8da4w", "--qembedding", "8w"],
+         "the embedding would be 8-bit per row and the output projection lm_head 4-bit in groups of 32; set qembedding = \"4w\""),
+        (LLAMA, ["--qembedding", "8w"], "the output projection lm_head unquantized; drop qembedding"),
+        (LLAMA, ["--recipe", "portable"], "data_file needs recipe xnnpack"),
+        (PHI3, [], "this model does not tie them; drop data_file"),
+    ],
+)
+def test_data_file_that_cannot_hold_one_table(tmp_path, config, args, expected):
+    proc, out = run_export(tmp_path, "--zoo_config", runfile(config), "--data_file", str(tmp_path / "out.ptd"), *args)
+    assert_one_line_error(proc, out, expected)
+    assert not (tmp_path / "out.ptd").exists()
