@@ -40,8 +40,12 @@ def _model_outputs_test_impl(ctx):
         problems.append("tokenizer is {}".format(info.tokenizer))
     if info.task != ctx.attr.expect_task:
         problems.append("task is {}".format(info.task))
+    has_data = info.data != None
+    if has_data != ctx.attr.expect_data or (has_data and info.data.basename != name + ".ptd"):
+        problems.append("data is {}".format(info.data))
     files = sorted([f.basename for f in ctx.attr.target_under_test[DefaultInfo].files.to_list()])
-    expected_files = sorted([name + ".pte", name + ".json"] + ([name + ".tokenizer.json"] if ctx.attr.expect_tokenizer else []))
+    expected_files = sorted([name + ".pte", name + ".json"] + ([name + ".tokenizer.json"] if ctx.attr.expect_tokenizer else []) +
+                            ([name + ".ptd"] if ctx.attr.expect_data else []))
     if files != expected_files:
         problems.append("default outputs are {}, expected {}".format(files, expected_files))
     return [AnalysisTestResultInfo(success = not problems, message = "; ".join(problems))]
@@ -52,6 +56,7 @@ model_outputs_test = rule(
         "target_under_test": attr.label(mandatory = True, providers = [ExecuTorchModelInfo]),
         "expect_tokenizer": attr.bool(mandatory = True),
         "expect_task": attr.string(mandatory = True),
+        "expect_data": attr.bool(default = False),
     },
     analysis_test = True,
 )
