@@ -19,16 +19,15 @@ import time
 PROMPT = "Once upon a time"
 
 TEXT_LLM_RUNNER = r"""
-import json, os, sys, time
+import json, sys, time
 from executorch.extension.llm.runner import GenerationConfig, TextLLMRunner
 import executorch.kernels.quantized  # noqa: F401  (quantized_decomposed::embedding_byte etc.)
 try:  # optimum-cli's programs call ExecuTorch's custom LLM ops (llama::custom_sdpa, update_cache)
     import executorch.extension.llm.custom_ops.custom_ops  # noqa: F401
 except Exception:
     pass
-pte, tok, prompt, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
-ptd = pte[:-4] + ".ptd"  # the program's data file, when it has one
-runner = TextLLMRunner(pte, tok, ptd) if pte.endswith(".pte") and os.path.exists(ptd) else TextLLMRunner(pte, tok)
+pte, tok, prompt, n, ptd = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]
+runner = TextLLMRunner(pte, tok, ptd) if ptd else TextLLMRunner(pte, tok)
 stats = {}
 def on_stats(s):
     stats.update(json.loads(s.to_json_string()))
@@ -44,15 +43,14 @@ print(json.dumps({"decode_tokens_per_s": (gen - 1) * 1000.0 / max(decode_ms, 1e-
 """
 
 PYTHON_LOOP = r"""
-import json, os, sys, time
+import json, sys, time
 import torch
 import executorch.kernels.quantized  # noqa
 from executorch.runtime import Runtime
 from tokenizers import Tokenizer
-pte, tok, prompt, n, bos = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+pte, tok, prompt, n, bos, ptd = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), sys.argv[6]
 ids = ([bos] if bos >= 0 else []) + Tokenizer.from_file(tok).encode(prompt).ids
-ptd = pte[:-4] + ".ptd"  # the program's data file, when it has one
-program = Runtime.get().load_program(pte, data_path=ptd if pte.endswith(".pte") and os.path.exists(ptd) else None)
+program = Runtime.get().load_program(open(pte, "rb").read(), data_path=ptd or None)
 forward = program.load_method("forward")
 t0 = time.perf_counter()
 logits = forward.execute([torch.tensor([ids]), torch.arange(len(ids))])[0]
@@ -106,6 +104,7 @@ def main():
     p.add_argument("--repeats", type=int, default=3)
     args = p.parse_args()
     pte, tok = os.path.abspath(args.model + ".pte"), os.path.abspath(args.model + ".tokenizer.json")
+    ptd = os.path.abspath(args.model + ".ptd") if os.path.exists(args.model + ".ptd") else ""  # its data file, if any
     manifest = json.load(open(args.model + ".json"))
     bos = manifest["metadata"]["get_bos_id"]
     n = min(args.new_tokens, manifest["metadata"]["get_max_context_len"] - 8)
@@ -114,10 +113,10 @@ def main():
     contenders = {
         "ours: C++ llm_runner": [os.path.abspath("runtime/llm_runner"), "--model", pte, "--tokenizer", tok,
                                  "--prompt", PROMPT, "--max_new_tokens", str(n), "--json", "--bos", "false"],
-        "ExecuTorch TextLLMRunner (wheel)": [python, "-c", TEXT_LLM_RUNNER, pte, tok, PROMPT, str(n)],
+        "ExecuTorch TextLLMRunner (wheel)": [python, "-c", TEXT_LLM_RUNNER, pte, tok, PROMPT, str(n), ptd],
         **({"TextLLMRunner on --anchor_pte": [python, "-c", TEXT_LLM_RUNNER, os.path.abspath(args.anchor_pte), tok, PROMPT,
-                                              str(n)]} if args.anchor_pte else {}),
-        "Python loop, ExecuTorch runtime": [python, "-c", PYTHON_LOOP, pte, tok, PROMPT, str(n), "-1"],
+                                              str(n), ""]} if args.anchor_pte else {}),
+        "Python loop, ExecuTorch runtime": [python, "-c", PYTHON_LOOP, pte, tok, PROMPT, str(n), "-1", ptd],
         "HF eager, 1 thread": [python, "-c", HF_EAGER, os.path.abspath(args.config), tok, PROMPT, str(n), "1", "-1"],
         "HF eager, 2 threads": [python, "-c", HF_EAGER, os.path.abspath(args.config), tok, PROMPT, str(n), "2", "-1"],
     }

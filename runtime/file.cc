@@ -1,5 +1,7 @@
 #include "runtime/file.h"
 
+#include <sys/stat.h>
+
 #include <cstdio>
 
 namespace rules_executorch {
@@ -17,6 +19,11 @@ bool ReadFile(const std::string& path, std::string* out, std::string* error) {
   std::fclose(f);
   if (!ok) *error = "cannot read " + path;
   return ok;
+}
+
+bool Exists(const std::string& path, mode_t type) {
+  struct stat st;
+  return !path.empty() && stat(path.c_str(), &st) == 0 && (st.st_mode & S_IFMT) == type;
 }
 
 std::vector<std::string> SplitLines(const std::string& text) {

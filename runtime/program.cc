@@ -6,6 +6,8 @@
 #include <cstring>
 #include <fstream>
 
+#include "runtime/file.h"
+
 namespace rules_executorch {
 
 using executorch::runtime::Program;
@@ -178,15 +180,6 @@ bool CheckInstructions(const std::string& path, std::string* error) {
   return fb.ok();
 }
 
-}  // namespace
-
-namespace {
-
-bool IsFile(const std::string& path) {
-  struct stat st;
-  return stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
-}
-
 // A .ptd starts with a flatbuffer offset and the file identifier "FT01".
 bool LooksLikeDataFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -194,8 +187,7 @@ bool LooksLikeDataFile(const std::string& path) {
   return in.read(head, sizeof(head)) && std::memcmp(head + 4, "FT01", 4) == 0;
 }
 
-}  // namespace
-
+// `data_path` when given, else the program's sibling <name>.ptd when there is one, else "".
 std::string DataFileFor(const std::string& program_path, const std::string& data_path) {
   if (!data_path.empty()) return data_path;
   const std::string suffix = ".pte";
@@ -204,8 +196,10 @@ std::string DataFileFor(const std::string& program_path, const std::string& data
     return "";
   }
   std::string sibling = program_path.substr(0, program_path.size() - suffix.size()) + ".ptd";
-  return IsFile(sibling) ? sibling : "";
+  return Exists(sibling, S_IFREG) ? sibling : "";
 }
+
+}  // namespace
 
 std::unique_ptr<Module> LoadProgram(const std::string& path, const std::string& data_path, std::string* error) {
   struct stat st;
@@ -218,7 +212,7 @@ std::unique_ptr<Module> LoadProgram(const std::string& path, const std::string& 
     return nullptr;
   }
   const std::string data = DataFileFor(path, data_path);
-  if (!data.empty() && !IsFile(data)) {
+  if (!data.empty() && !Exists(data, S_IFREG)) {
     *error = "no data file at " + data + " (pass --data PATH.ptd, the one exported with the program)";
     return nullptr;
   }

@@ -22,12 +22,9 @@ std::string NumpyDescr(ScalarType type);
 size_t ElementSize(ScalarType type);
 std::string ShapeString(const std::vector<int64_t>& shape);
 
-// The data file (.ptd) a program is loaded with: `data_path` when given, else the program's
-// sibling `<name>.ptd` when it exists, else "" (none).
-std::string DataFileFor(const std::string& program_path, const std::string& data_path);
 // Opens and verifies a .pte (the flatbuffer is fully verified, so a corrupt file is an error,
-// not a crash), with its data file (see DataFileFor). Returns nullptr with one sentence in
-// *error on failure.
+// not a crash), with its data file: `data_path` when given, else the program's sibling
+// <name>.ptd when there is one. Returns nullptr with one sentence in *error on failure.
 std::unique_ptr<Module> LoadProgram(const std::string& path, const std::string& data_path, std::string* error);
 // Loads `method` (resolving its kernels and delegates); false with *error on failure.
 bool LoadMethod(Module& module, const std::string& path, const std::string& method, std::string* error);

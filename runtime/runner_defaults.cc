@@ -14,11 +14,6 @@
 namespace rules_executorch {
 namespace {
 
-bool Exists(const std::string& path, mode_t type) {
-  struct stat st;
-  return !path.empty() && stat(path.c_str(), &st) == 0 && (st.st_mode & S_IFMT) == type;
-}
-
 std::string Env(const char* name) {
   const char* value = std::getenv(name);
   return value != nullptr ? value : "";

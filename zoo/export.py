@@ -116,31 +116,27 @@ _DATA_TAG = "model"
 
 
 def _tied_table_placeholders(exported, tied):
-    """Names of the exported program's placeholders for a TiedTable: (the embedding table's,
-    the prefix of the output projection's). Model names gain the task wrapper's prefix."""
-    signature = exported.graph_signature
-    named = {**signature.inputs_to_parameters, **signature.inputs_to_buffers}
-    def placeholders(tensor):
-        return [name for name, fqn in named.items() if fqn == tensor or fqn.endswith("." + tensor)]
-
+    """(name of the exported program's placeholder for a TiedTable's embedding table, the name
+    prefix of the output projection's placeholders). The task wrapper prefixes the model's names."""
+    named = {**exported.graph_signature.inputs_to_parameters, **exported.graph_signature.inputs_to_buffers}
     # an unquantized tied table is one parameter; export names it after either of its owners
-    table = placeholders(tied.embedding) or placeholders(tied.output + ".weight")
-    outputs = [fqn for fqn in named.values() if fqn.startswith(tied.output + ".") or ("." + tied.output + ".") in fqn]
-    if len(table) != 1:
-        raise ExportModelError(f"cannot find the tied embedding table {tied.embedding} in the exported program")
-    output_prefix = (outputs[0].rsplit(".", 1)[0] if outputs else tied.output).replace(".", "_")
-    return table[0], f"p_{output_prefix}_"
+    for tensor in (tied.embedding, tied.output + ".weight"):
+        found = [(name, fqn[: len(fqn) - len(tensor)]) for name, fqn in named.items() if fqn == tensor or fqn.endswith("." + tensor)]
+        if len(found) == 1:
+            table, wrapper_prefix = found[0]
+            return table, "p_" + (wrapper_prefix + tied.output).replace(".", "_") + "_"
+    raise ExportModelError(f"cannot find the tied embedding table {tied.embedding} in the exported program")
 
 
-def _delegate_constants_to_data_file(names, prefix):
-    """An edge transform pass: the delegate stores the constants of the named placeholders (and
-    of those starting with `prefix`) in the data file instead of the program."""
+def _delegate_constants_to_data_file(name, prefix):
+    """An edge transform pass: the delegate stores the constants of placeholder `name` and of
+    those starting with `prefix` in the data file instead of the program."""
     from executorch.exir.pass_base import PassResult
 
     def tag(graph_module):
         changed = False
         for node in graph_module.graph.nodes:
-            if node.op == "placeholder" and (node.name in names or node.name.startswith(prefix)):
+            if node.op == "placeholder" and (node.name == name or node.name.startswith(prefix)):
                 for tagged in (node, *node.users):  # the weight as the delegate sees it: itself or its dequantize
                     tagged.meta.setdefault("custom", {})["delegate_constant_tag"] = _DATA_TAG
                 changed = True
@@ -175,7 +171,7 @@ def lower(settings: ExportSettings, plan, tied=None):
     transform_passes, external_constants = [_inferred_reshape_sizes], False
     if tied is not None:
         table, output_prefix = _tied_table_placeholders(exported, tied)
-        transform_passes.append(_delegate_constants_to_data_file({table}, output_prefix))
+        transform_passes.append(_delegate_constants_to_data_file(table, output_prefix))
         external_constants = lambda node: _DATA_TAG if node.name == table else None  # noqa: E731
     try:
         edge = to_edge_transform_and_lower(

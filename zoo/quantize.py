@@ -172,7 +172,7 @@ def quantize_model(model: torch.nn.Module, qlinear, group_size: int, qembedding,
     head_bits = {torch.int4: 4, torch.int8: 8}[QLINEAR.get(head_scheme)[0]] if head_scheme else 0
     head_group = group_size if head_scheme and QLINEAR.get(head_scheme)[2] else 0
     embedding_bits, embedding_grouped = QEMBEDDING.get(qembedding) if qembedding else (0, False)
-    tied = None
+    shared_format = None  # the tied table's format when it is stored once
     if share_tied:
         if pair is None:
             raise ExportError("data_file stores a tied input embedding and output projection once, but this model does not tie them; drop data_file")
@@ -185,23 +185,23 @@ def quantize_model(model: torch.nn.Module, qlinear, group_size: int, qembedding,
                 f"data_file stores the tied embedding table once, but the embedding would be {embedding_format} and the output "
                 f"projection {pair[2]} {head_format}; {fix} (or drop data_file to store two tables)"
             )
-        tied = (pair[0], pair[2], head_format)
+        shared_format = head_format
     if qembedding:  # a tied table is made from the output projection's weight below
-        swapped = _quantize_embeddings(model, embedding_bits, group_size if embedding_grouped else 0, pair[1] if tied else None)
+        swapped = _quantize_embeddings(model, embedding_bits, group_size if embedding_grouped else 0, pair[1] if shared_format else None)
         report["embedding"] = {"scheme": qembedding, "group_size": group_size if embedding_grouped else None, "modules": swapped}
     output_name = None
-    if qoutput or (tied and head_bits):
-        output_name, output = _output_projection(model)
-        if pair and output is pair[3]:
+    if qoutput or (shared_format and head_bits):
+        output_name, output = (pair[2], pair[3]) if pair else _output_projection(model)
+        if pair:
             output.weight = torch.nn.Parameter(output.weight.detach().clone())  # quantized on its own
     if qlinear:
         report["linear"] = _quantize_linears(model, qlinear, group_size, lambda fqn: fqn != output_name or not qoutput)
     if qoutput:
         entry = _quantize_linears(model, qoutput, group_size, lambda fqn: fqn == output_name)
         report["output"] = {"scheme": qoutput, "module": output_name, "group_size": entry["group_size"]}
-    if tied:
-        embedding_name, output_name, table_format = tied
-        table = f"{embedding_name}.weight"
+    tied = None
+    if shared_format:
+        embedding_name = pair[0]
         if head_bits:
             weight = pair[3].weight  # torchao's quantized tensor: integer values and per-group scales
             lookup = QuantizedEmbedding(weight.qdata, weight.scale, head_bits, xnnpack_layout=True)
@@ -210,7 +210,7 @@ def quantize_model(model: torch.nn.Module, qlinear, group_size: int, qembedding,
             nbytes = lookup.weight.numel() * lookup.weight.element_size()
         else:
             nbytes = pair[1].weight.numel() * pair[1].weight.element_size()
-        tied = TiedTable(embedding=table, output=output_name, format=table_format, nbytes=nbytes)
+        tied = TiedTable(embedding=f"{embedding_name}.weight", output=pair[2], format=shared_format, nbytes=nbytes)
     if pair:
         report["tied_embedding"] = {
             "embedding": pair[0],
