@@ -4,18 +4,21 @@ runtime's kernel libraries and XNNPACK provide.
 The plain transformers static-cache wrapper spends most of a decode step copying: it repeats the
 key/value heads for grouped-query attention over every cache slot (expand_copy) and rewrites the
 whole cache on each update (index_copy). Here instead
-- each layer's cache is a [kv_heads, max_seq_len, head_dim] buffer updated in place with
-  index_put_ at `cache_position` along the sequence dimension (one 1-D index: the runtime's
-  in-place case; the exporter re-inplaces it, so no copy of the cache is made);
-- attention reads only the filled prefix cache[:, :start + n] with one slice (start =
-  cache_position[0], read with .item(), so the program has a dynamic length bounded by
-  max_seq_len);
-- query heads are grouped per key/value head by a reshape, so keys and values are never repeated;
+- each layer's cache is two buffers, values [kv_heads, max_seq_len, head_dim] and keys
+  transposed [kv_heads, head_dim, max_seq_len], updated in place with index_put_ at
+  `cache_position` along the sequence dimension (one 1-D index: the runtime's in-place case;
+  the exporter re-inplaces it, so no copy of the cache is made);
+- attention reads only the filled prefix with one slice per buffer (length = cache_position[0]
+  + n, read with .item(), so the program has a dynamic length bounded by max_seq_len);
+- query heads are grouped per key/value head by a reshape, so keys and values are never
+  repeated, and with keys stored transposed attention is two batched matrix products and a
+  softmax over the last dimension: XNNPACK takes all of it (the xnnpack recipe lets its
+  partitioner accept the data-dependent length, which is never 0);
 - the causal (and sliding-window) mask is built once per forward from cache_position, already in
   the layout the scores have, so the layers only add it;
-- rotate_half of the rotary embedding is a matrix product, so each layer's projections and
-  rotary embedding are one XNNPACK partition (with the exporter's reshape pass, a layer is two
-  delegate calls around the attention ops).
+- rotate_half of the rotary embedding is a matrix product, so XNNPACK takes it too.
+With the exporter's reshape pass, a decoder layer is one delegate call (attention, output
+projection, MLP and the next layer's projections) and the cache's index_put_ and slice pairs.
 
 The calling convention is unchanged: forward(input_ids[1, n], cache_position[n]) -> logits.
 """
@@ -25,32 +28,35 @@ ATTENTION = "executorch_static_cache"
 
 
 def grouped_attention(module, query, key, value, attention_mask, scaling=None, dropout=0.0, softcap=None,
-                      mask_layout=None, **kwargs):
-    """Attention for one layer. query [1, heads, n, d]; key/value [1, kv_heads, length, d] (the
-    filled cache prefix); attention_mask [1, 1, n, length] (boolean or additive, as transformers
-    makes it) or, with mask_layout="keys_first" (StaticCacheLM), additive [1, length, 1, n].
-    Returns [1, n, heads, d].
+                      cache_layout=None, **kwargs):
+    """Attention for one layer. query [1, heads, n, d]; value [1, kv_heads, length, d] (the filled
+    cache prefix); key the same, or with cache_layout="keys_transposed" (StaticCacheLM) [1,
+    kv_heads, d, length]. attention_mask [1, 1, n, length] (boolean or additive, as transformers
+    makes it) or, with "keys_transposed", additive [1, 1, groups * n, length]. Returns [1, n, heads, d].
 
-    Scores are computed transposed, key @ query^T, so the cache is read in its stored layout:
-    only the small query and score tensors are ever permuted, never the cache. Reshapes to
-    and from the batch dimension are views in the program, not copies."""
+    Query heads h = k * groups + g share key/value head k, so the queries of one key/value head
+    are one [groups * n, d] matrix and attention is two batched matrix products over the
+    key/value heads, reading the cache in its stored layout (keys transposed): keys and values
+    are never repeated or permuted, the softmax runs over the last dimension, and every op of it
+    is one XNNPACK takes."""
     _, heads, n, dim = query.shape
-    kv_heads, length = key.shape[1], key.shape[2]
+    kv_heads = value.shape[1]
+    length = value.shape[2]
     groups = heads // kv_heads
     if scaling is None:
         scaling = dim ** -0.5
-    if mask_layout == "keys_first":
-        mask = attention_mask
+    if cache_layout == "keys_transposed":
+        keys = key.reshape(kv_heads, dim, length)
+        mask = attention_mask.reshape(groups * n, length)
     else:
-        mask = _additive_mask(attention_mask, n, length, query.dtype).reshape(n, length).transpose(0, 1)
-    # heads h = k * groups + g share key/value head k: [kv_heads, d, groups * n]
-    q = (query * scaling).reshape(kv_heads, groups * n, dim).transpose(1, 2)
-    scores = torch.bmm(key.reshape(kv_heads, length, dim), q)  # [kv_heads, length, groups * n]
+        keys = key.reshape(kv_heads, length, dim).transpose(1, 2)
+        mask = _additive_mask(attention_mask, n, length, query.dtype).reshape(n, length).repeat(groups, 1)
+    q = (query * scaling).reshape(kv_heads, groups * n, dim)
+    scores = torch.bmm(q, keys)  # [kv_heads, groups * n, length]
     if softcap is not None:
         scores = torch.tanh(scores / softcap) * softcap
-    scores = scores.reshape(kv_heads, length, groups, n) + mask.reshape(1, length, 1, n)
-    probs = torch.softmax(scores.float(), dim=1).to(value.dtype).reshape(kv_heads, length, groups * n)
-    out = torch.bmm(probs.transpose(1, 2), value.reshape(kv_heads, length, dim))  # [kv_heads, groups * n, d]
+    probs = torch.softmax((scores + mask).float(), dim=-1).to(value.dtype)
+    out = torch.bmm(probs, value.reshape(kv_heads, length, dim))  # [kv_heads, groups * n, d]
     return out.reshape(1, heads, n, dim).transpose(1, 2), None
 
 
@@ -172,11 +178,11 @@ class _LayerCaches:
         values = getattr(self._owner, f"value_cache_{layer_idx}")
         # index_put_ itself, not `keys[:, positions] = ...`: item assignment drops the values'
         # leading 1s (one key/value head), which the runtime's in-place case does not broadcast
-        torch.ops.aten.index_put_(keys, [None, self.cache_position], key_states.flatten(0, 1))
+        torch.ops.aten.index_put_(keys, [None, None, self.cache_position], key_states.flatten(0, 1).transpose(1, 2))
         torch.ops.aten.index_put_(values, [None, self.cache_position], value_states.flatten(0, 1))
         # the filled prefix, copied by one slice (never a view of the buffer: a view read after
         # the in-place update gives stale data in portable programs)
-        k, v = keys[:, :self.length], values[:, :self.length]
+        k, v = keys[:, :, :self.length], values[:, :self.length]
         return k.reshape((1,) + k.shape), v.reshape((1,) + v.shape)  # views, not copies
 
     # transformers asks caches a few questions; answer them for a static cache
@@ -204,12 +210,14 @@ class StaticCacheLM(torch.nn.Module):
         head_dim = getattr(config, "head_dim", None) or config.hidden_size // heads
         dtype = next(model.parameters()).dtype
         for i in range(config.num_hidden_layers):
-            self.register_buffer(f"key_cache_{i}", torch.zeros(kv_heads, max_seq_len, head_dim, dtype=dtype))
+            # keys stored transposed: [kv_heads, head_dim, max_seq_len]
+            self.register_buffer(f"key_cache_{i}", torch.zeros(kv_heads, head_dim, max_seq_len, dtype=dtype))
             self.register_buffer(f"value_cache_{i}", torch.zeros(kv_heads, max_seq_len, head_dim, dtype=dtype))
         self.register_buffer("positions", torch.arange(max_seq_len), persistent=False)
         rotary_dim = int(head_dim * getattr(config, "partial_rotary_factor", 1.0))
         self.register_buffer("rotation", rotation_matrix(rotary_dim).to(dtype), persistent=False)
         _use_rotation_matmul(model, self)
+        self.groups = heads // kv_heads
         self.layer_types = getattr(config, "layer_types", None)
         self.sliding_window = getattr(config, "sliding_window", None)
         self._caches = _LayerCaches(self)
@@ -218,15 +226,17 @@ class StaticCacheLM(torch.nn.Module):
         return [name for name, _ in self.named_buffers() if name.startswith(("key_cache_", "value_cache_"))]
 
     def _mask(self, cache_position, length, window=None):
-        """Additive [1, length, 1, n]: grouped_attention's keys_first layout."""
-        keys = self.positions[:length].unsqueeze(1)  # [length, 1]
-        queries = cache_position.unsqueeze(0)  # [1, n]
+        """Additive [1, 1, groups * n, length]: a row per query of each key/value head's group
+        (grouped_attention's keys_transposed layout; 4-D, so transformers passes it through)."""
+        keys = self.positions[:length].unsqueeze(0)  # [1, length]
+        queries = cache_position if self.groups == 1 else torch.cat([cache_position] * self.groups)
+        queries = queries.unsqueeze(1)  # [groups * n, 1]
         allowed = keys <= queries
         if window:
             allowed = allowed & (keys > queries - window)
         zero = torch.zeros((), dtype=self.key_cache_0.dtype)
         neg = torch.full((), torch.finfo(self.key_cache_0.dtype).min, dtype=self.key_cache_0.dtype)
-        return torch.where(allowed, zero, neg).reshape(1, length, 1, -1)
+        return torch.where(allowed, zero, neg).reshape(1, 1, -1, length)
 
     def forward(self, input_ids, cache_position):
         n = input_ids.shape[1]
@@ -247,6 +257,6 @@ class StaticCacheLM(torch.nn.Module):
             past_key_values=self._caches,
             use_cache=True,
             logits_to_keep=1,
-            mask_layout="keys_first",
+            cache_layout="keys_transposed",
         )
         return out.logits
