@@ -11,14 +11,17 @@ QLINEAR = Registry("qlinear scheme")
 QEMBEDDING = Registry("qembedding scheme")
 
 
-def _linear_config(weight_dtype, dynamic_activations, group_size):
+def _linear_config(weight_dtype, dynamic_activations, group_size, mapping_type=None):
     from torchao.quantization import Int8DynamicActivationIntxWeightConfig, IntxWeightOnlyConfig
     from torchao.quantization.granularity import PerAxis, PerGroup
+    from torchao.quantization.quant_primitives import MappingType
 
     granularity = PerGroup(group_size) if group_size else PerAxis(0)
+    mapping_type = mapping_type or MappingType.SYMMETRIC
     if dynamic_activations:
-        return Int8DynamicActivationIntxWeightConfig(weight_dtype=weight_dtype, weight_granularity=granularity)
-    return IntxWeightOnlyConfig(weight_dtype=weight_dtype, granularity=granularity)
+        return Int8DynamicActivationIntxWeightConfig(weight_dtype=weight_dtype, weight_granularity=granularity,
+                                                     weight_mapping_type=mapping_type)
+    return IntxWeightOnlyConfig(weight_dtype=weight_dtype, granularity=granularity, mapping_type=mapping_type)
 
 
 # name -> (weight dtype, dynamically quantized int8 activations, grouped)
@@ -37,10 +40,54 @@ for _name, _scheme in _EMBEDDING.items():
     QEMBEDDING.register(_name)(_scheme)
 
 
+def _asymmetric_grid(weight: torch.Tensor, group_size: int):
+    """(q, scales, mins) when every group of `group_size` weights along a row lies exactly on an
+    asymmetric 4-bit grid, w = scale * q + min with q in 0..15 (as GGUF's Q4_1 blocks dequantize),
+    else None. Each group's own extremes fix its grid, as the GGUF quantizer chose them."""
+    w = weight.detach().float()
+    groups = w.reshape(w.shape[0], -1, group_size)
+    mins, maxs = groups.amin(-1, keepdim=True), groups.amax(-1, keepdim=True)
+    scales = (maxs - mins) / 15
+    q = torch.round((groups - mins) / torch.where(scales > 0, scales, torch.ones_like(scales)))
+    if (q * scales + mins - groups).abs().gt(1e-3 * scales + 1e-12).any():
+        return None
+    return q, scales, mins
+
+
+class GridLinear(torch.nn.Module):
+    """A linear layer whose weights lie on an asymmetric 4-bit grid per group (w = d * q + m,
+    q in 0..15; a GGUF Q4_1 model dequantized), kept exact although the runtime's 4-bit matrix
+    products are symmetric: w = d * (q - 8) + (m + 8 * d). The first term is `symmetric`, a
+    symmetric 4-bit matrix whose scales are exactly d (quantized with no-clipping scales); the
+    second is constant within each group, so it is `offsets`, a small [out, groups] layer
+    applied to the input's group means. Quantizing the dequantized weights directly instead
+    rounds them onto a second, different 4-bit grid."""
+
+    def __init__(self, linear: torch.nn.Linear, q, scales, mins, group_size: int):
+        super().__init__()
+        out_features, in_features = linear.weight.shape
+        self.group_size = group_size
+        self.symmetric = torch.nn.Linear(in_features, out_features, bias=linear.bias is not None)
+        self.symmetric.weight = torch.nn.Parameter((scales * (q - 8)).reshape(out_features, in_features))
+        if linear.bias is not None:
+            self.symmetric.bias = linear.bias
+        self.offsets = torch.nn.Linear(in_features // group_size, out_features, bias=False)
+        self.offsets.weight = torch.nn.Parameter(((mins + 8 * scales) * group_size)[..., 0])
+
+    def forward(self, x):
+        groups = x.shape[-1] // self.group_size
+        # group means as XNNPACK takes them: the mean over the two inner dimensions of a 4-D tensor
+        means = x.reshape(-1, groups, self.group_size, 1).mean((2, 3), keepdim=True)
+        return self.symmetric(x) + self.offsets(means.reshape(x.shape[:-1] + (groups,)))
+
+
 def _quantize_linears(model, scheme, group_size, select) -> dict:
     """Quantizes the linear layers whose names `select` accepts with a qlinear scheme; returns
-    the manifest entry."""
+    the manifest entry. Grouped 4-bit schemes keep weights that already lie on an asymmetric
+    4-bit grid of the same groups exact (GridLinear; their offsets take the scheme's 8-bit
+    counterpart)."""
     from torchao.quantization import quantize_
+    from torchao.quantization.quant_primitives import MappingType
 
     weight_dtype, dynamic, grouped = QLINEAR.get(scheme)
     group_size = group_size if grouped else 0
@@ -50,9 +97,28 @@ def _quantize_linears(model, scheme, group_size, select) -> dict:
                 f"qlinear_group_size {group_size} does not divide the {module.in_features} input features of {name}; "
                 "choose a divisor (or 0 for per-channel)"
             )
+    exact = []
+    if weight_dtype == torch.int4 and group_size:
+        get_output = getattr(model, "get_output_embeddings", None)
+        output = get_output() if callable(get_output) else None  # stays a Linear: tied tables read it
+        for name, module in list(model.named_modules()):
+            if isinstance(module, torch.nn.Linear) and module is not output and select(name):
+                grid = _asymmetric_grid(module.weight, group_size)
+                if grid is not None:
+                    _set_module(model, name, GridLinear(module, *grid, group_size))
+                    exact.append(name)
+    inside = tuple(name + "." for name in exact)
     quantize_(model, _linear_config(weight_dtype, dynamic, group_size),
-              filter_fn=lambda module, fqn: isinstance(module, torch.nn.Linear) and select(fqn))
-    return {"scheme": scheme, "group_size": group_size or None}
+              filter_fn=lambda module, fqn: isinstance(module, torch.nn.Linear) and select(fqn) and not fqn.startswith(inside))
+    entry = {"scheme": scheme, "group_size": group_size or None}
+    if exact:
+        # no-clipping scales are max(-min / 8, max / 7): exactly d for values d * (q - 8)
+        quantize_(model, _linear_config(weight_dtype, dynamic, group_size, MappingType.SYMMETRIC_NO_CLIPPING_ERR),
+                  filter_fn=lambda module, fqn: fqn.startswith(inside) and fqn.endswith(".symmetric"))
+        quantize_(model, _linear_config(torch.int8, dynamic, 0),
+                  filter_fn=lambda module, fqn: fqn.startswith(inside) and fqn.endswith(".offsets"))
+        entry["exact_source_grid"] = {"modules": len(exact), "offsets": "8-bit per row"}
+    return entry
 
 
 class QuantizedEmbedding(torch.nn.Module):

@@ -59,7 +59,24 @@ def read_zoo_config(path: str) -> dict:
     for key in ("architecture", "config"):
         if key not in entry:
             raise ExportError(f"zoo config {path} has no {key!r} entry; add it")
+    if entry.get("linear_weights", "q4_1") != "q4_1":
+        raise ExportError(f"zoo config {path} has linear_weights {entry['linear_weights']!r}; the only choice is \"q4_1\" (or leave it out)")
     return entry
+
+
+def _round_to_q4_1(model) -> None:
+    """Rounds the weights of every linear layer but the output projection onto GGUF's Q4_1 grid:
+    per group of 32 inputs, 4-bit values with a float16 scale and minimum (what a model loaded
+    from a Q4_1 .gguf file holds)."""
+    output = model.get_output_embeddings()
+    for module in model.modules():
+        if isinstance(module, torch.nn.Linear) and module is not output:
+            w = module.weight.data
+            groups = w.reshape(w.shape[0], -1, 32)
+            mins = groups.amin(-1, keepdim=True).half().float()
+            scales = ((groups.amax(-1, keepdim=True) - mins) / 15).half().float()
+            q = torch.round((groups - mins) / scales).clamp(0, 15)
+            module.weight.data = (scales * q + mins).reshape(w.shape)
 
 
 def build_zoo_model(entry: dict) -> torch.nn.Module:
@@ -72,6 +89,8 @@ def build_zoo_model(entry: dict) -> torch.nn.Module:
     config = transformers.AutoConfig.for_model(model_type, **hf_config)
     torch.manual_seed(int(entry.get("seed", 0)))
     model = cls._from_config(config, attn_implementation=entry.get("attn_implementation", "sdpa"))
+    if entry.get("linear_weights") == "q4_1":
+        _round_to_q4_1(model)
     return model.eval()
 
 

@@ -60,6 +60,17 @@ def test_no_source(tmp_path):
     assert_one_line_error(proc, out, "exactly one model source", "got none")
 
 
+def test_unknown_linear_weights_in_a_zoo_config(tmp_path):
+    import json
+
+    entry = json.load(open(runfile(LLAMA)))
+    entry["linear_weights"] = "q8_0"
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps(entry))
+    proc, out = run_export(tmp_path, "--zoo_config", str(config))
+    assert_one_line_error(proc, out, "linear_weights 'q8_0'", 'the only choice is "q4_1"')
+
+
 def test_checkpoint_without_config(tmp_path):
     ckpt = tmp_path / "ckpt"
     ckpt.mkdir()

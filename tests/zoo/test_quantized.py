@@ -81,3 +81,42 @@ def test_4bit_embedding_rows(xnnpack_layout):
     ids = torch.tensor([[5, 0, 3]])
     expected = (q.float().reshape(6, 2, 32) * scales[..., None]).reshape(6, 64)[ids]
     assert torch.equal(table(ids), expected)
+
+
+def test_weights_on_a_q4_1_grid_stay_exact():
+    """Linear weights that already lie on an asymmetric 4-bit grid (a model dequantized from a
+    Q4_1 .gguf file) are not rounded onto a second grid: the symmetric 4-bit part holds them
+    exactly and the program is far closer to fp32 than plain symmetric 4-bit of the same weights
+    (even with its 4-bit output projection, which the plain model keeps in float)."""
+    from torchao.quantization import quantize_
+
+    from zoo import quantize
+    from zoo.sources import build_zoo_model, read_zoo_config
+
+    manifest = load_manifest("zoo/llama_q4_1_8da4w_pte")
+    assert manifest["quantization"]["linear"]["exact_source_grid"] == {"modules": 14, "offsets": "8-bit per row"}
+    assert "exact_source_grid" not in load_manifest("zoo/llama_8da4w_pte")["quantization"]["linear"]  # random weights
+
+    entry = read_zoo_config("zoo/configs/llama_q4_1.json")
+    fp32 = build_zoo_model(entry)
+    model = build_zoo_model(entry)
+    quantize.quantize_model(model, "8da4w", 32, None)
+    grids = dict(model.named_modules())
+    checked = 0
+    for name, linear in fp32.named_modules():
+        if isinstance(grids.get(name), quantize.GridLinear):
+            q, scales, mins = quantize._asymmetric_grid(linear.weight, 32)
+            symmetric = grids[name].symmetric.weight.dequantize()
+            assert torch.allclose(symmetric, (scales * (q - 8)).reshape(symmetric.shape), rtol=1e-6, atol=0), name
+            checked += 1
+    assert checked == 14
+
+    plain = build_zoo_model(entry)
+    quantize_(plain, quantize._linear_config(torch.int4, True, 32),
+              filter_fn=lambda module, fqn: isinstance(module, torch.nn.Linear) and fqn != "lm_head")
+    with torch.no_grad():
+        reference = fp32(torch.tensor([PROMPT])).logits[0]
+        plain_error = (plain(torch.tensor([PROMPT])).logits[0] - reference).abs().max().item()
+    _, logits = pte_greedy(LoadedProgram("zoo/llama_q4_1_8da4w_pte.pte"), PROMPT, 1, True)
+    error = (logits - reference).abs().max().item()
+    assert error < 0.5 * plain_error, (error, plain_error)
