@@ -112,6 +112,20 @@ def _inferred_reshape_sizes(graph_module):
     return PassResult(graph_module, changed)
 
 
+def _common_subexpressions(graph_module):
+    """Computes once what the graph computes twice from the same inputs: transformers calls each
+    projection on its own, so the dynamic 8-bit quantization of an input shared by the query,
+    key and value projections (or gate and up) is traced once per projection, as are the group
+    means of GridLinear layers; in XNNPACK each copy is an operator run on every token. The
+    edge graph is functional here (the cache updates are made in place only later), so merging
+    equal nodes is sound."""
+    from executorch.exir.pass_base import PassResult
+    from torch.fx.passes.dialect.common.cse_pass import CSEPass
+
+    result = CSEPass()(graph_module)
+    return PassResult(result.graph_module, result.modified)
+
+
 _DATA_TAG = "model"
 
 
@@ -168,7 +182,7 @@ def lower(settings: ExportSettings, plan, tied=None):
         raise
     except Exception as e:  # noqa: BLE001 - torch.export raises many kinds
         raise ExportModelError(f"torch.export cannot trace {name}: {_first_line(e)}") from e
-    transform_passes, external_constants = [_inferred_reshape_sizes], False
+    transform_passes, external_constants = [_common_subexpressions, _inferred_reshape_sizes], False
     if tied is not None:
         table, output_prefix = _tied_table_placeholders(exported, tied)
         transform_passes.append(_delegate_constants_to_data_file(table, output_prefix))
