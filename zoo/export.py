@@ -188,13 +188,14 @@ def lower(settings: ExportSettings, plan, tied=None):
         transform_passes.append(_delegate_constants_to_data_file(table, output_prefix))
         external_constants = lambda node: _DATA_TAG if node.name == table else None  # noqa: E731
     try:
-        edge = to_edge_transform_and_lower(
-            exported,
-            transform_passes=transform_passes,
-            partitioner=recipe.partitioners(settings),
-            compile_config=EdgeCompileConfig(_check_ir_validity=False),
-            constant_methods=plan.constant_methods or None,
-        )
+        with recipe.lowering():
+            edge = to_edge_transform_and_lower(
+                exported,
+                transform_passes=transform_passes,
+                partitioner=recipe.partitioners(settings),
+                compile_config=EdgeCompileConfig(_check_ir_validity=False),
+                constant_methods=plan.constant_methods or None,
+            )
         passes = [InitializedMutableBufferPass(plan.initialized_buffers)] if plan.initialized_buffers else []
         # quant fusion turns torchao's dequantize_affine + embedding into the runtime's
         # quantized_decomposed kernels (there is no out variant of dequantize_affine);

@@ -1,0 +1,83 @@
+"""The xnnpack recipe skips XNNPACK preprocessing passes that cannot change a partition; the
+program must come out byte for byte as XNNPACK's own lowering makes it."""
+import contextlib
+
+import pytest
+import torch
+
+from zoo.recipes import xnnpack
+
+
+class EveryRewrite(torch.nn.Module):
+    """Operators each of the skippable passes rewrites: 1-D convolution, batch norms after a
+    convolution and alone, fused activations, PReLU, max pooling, bilinear upsampling, a
+    concatenation of more than five tensors, a maximum along a dimension, attention with a 2-D
+    mask, a change of memory format."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1d = torch.nn.Conv1d(3, 4, 3)
+        self.norm1d = torch.nn.BatchNorm1d(4)
+        self.conv2d = torch.nn.Conv2d(4, 4, 1)
+        self.norm2d = torch.nn.BatchNorm2d(4)
+        self.alone = torch.nn.BatchNorm2d(4)
+        self.prelu = torch.nn.PReLU()
+        for norm in (self.norm1d, self.norm2d, self.alone):
+            norm.running_mean.uniform_(-1, 1)
+            norm.running_var.uniform_(0.5, 2)
+
+    def forward(self, x, q, k, v, mask):
+        y = torch.relu(self.norm1d(self.conv1d(x)))  # [1, 4, 6]
+        image = y.reshape(1, 4, 2, 3)
+        image = self.prelu(self.alone(self.norm2d(self.conv2d(image)) + 1.0))
+        image = torch.nn.functional.max_pool2d(image.to(memory_format=torch.channels_last), 2, 1)
+        image = torch.nn.functional.interpolate(image, scale_factor=2, mode="bilinear", align_corners=False)
+        image = torch.nn.functional.hardtanh(image + image)
+        wide = torch.cat([image * float(i) for i in range(6)], dim=1)
+        wide = wide - torch.max(wide, dim=3, keepdim=True)[0]
+        attention = torch.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+        return wide, attention
+
+
+def _inputs():
+    torch.manual_seed(0)
+    return (torch.randn(1, 3, 8), torch.randn(1, 2, 4, 8), torch.randn(1, 2, 4, 8), torch.randn(1, 2, 4, 8),
+            torch.zeros(4, 4))
+
+
+def _program(module, lowering):
+    from executorch.exir import to_edge_transform_and_lower
+
+    with torch.no_grad(), lowering():
+        edge = to_edge_transform_and_lower(torch.export.export(module.eval(), _inputs(), strict=True),
+                                           partitioner=xnnpack.Xnnpack.partitioners(None))
+    return edge.to_executorch().buffer
+
+
+@pytest.fixture(scope="module")
+def every_rewrite():
+    torch.manual_seed(0)
+    return EveryRewrite()
+
+
+def test_skipping_passes_gives_the_same_program(every_rewrite):
+    assert _program(every_rewrite, xnnpack.Xnnpack.lowering) == _program(every_rewrite, contextlib.nullcontext)
+
+
+def test_each_skippable_pass_runs_where_it_applies(every_rewrite, monkeypatch):
+    """The passes the recipe may skip run on this module's partitions (else the test above would
+    not cover them), except three that this lowering does not reach with a float module:
+    to_edge_transform_and_lower keeps prelu and scaled_dot_product_attention whole for the
+    partitioner, and PropagateCustomMetaPass copies tags of quantized weights (the tied
+    data-file programs of quantized_test depend on it)."""
+    import executorch.exir.program._program as program
+
+    ran, transform = set(), program._transform
+
+    def recording(exported, *passes, **kwargs):
+        ran.update(type(p).__name__ for p in passes)
+        return transform(exported, *passes, **kwargs)
+
+    monkeypatch.setattr(program, "_transform", recording)
+    _program(every_rewrite, xnnpack.Xnnpack.lowering)
+    assert set(xnnpack._rewrites()) - ran == {"PReLUReshapePass", "ConvertToSDPAPass", "PropagateCustomMetaPass"}
