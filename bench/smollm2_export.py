@@ -7,8 +7,10 @@ it exports a Hugging Face directory made here from the same GGUF weights (a plai
 LlamaForCausalLM with the dequantized state dict, no quantization_config).
 
 Usage: bazel run //bench:smollm2_export -- --optimum_cli /path/to/venv/bin/optimum-cli [--skip_ours]
+       [--keep DIR]   (keep the programs, e.g. optimum's DIR/optimum/model.pte as the decode anchor)
 """
 import argparse
+import contextlib
 import json
 import os
 import subprocess
@@ -53,10 +55,13 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--optimum_cli", help="optimum-cli of an environment with optimum-executorch 1.1.0")
     p.add_argument("--skip_ours", action="store_true")
+    p.add_argument("--keep", help="write the programs (and the HF directory) here instead of a temporary directory")
     args = p.parse_args()
     gguf = os.path.abspath(GGUF)
     rows = {}
-    with tempfile.TemporaryDirectory() as tmp:
+    if args.keep:
+        os.makedirs(args.keep, exist_ok=True)
+    with (contextlib.nullcontext(os.path.abspath(args.keep)) if args.keep else tempfile.TemporaryDirectory()) as tmp:
         if not args.skip_ours:
             pte = os.path.join(tmp, "ours.pte")
             seconds, rss = run([sys.executable, "-m", "zoo.export", "--gguf", gguf, "--qlinear", "8da4w", "--qlinear_group_size", "32",
