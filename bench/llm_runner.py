@@ -120,10 +120,11 @@ def main():
         "HF eager, 1 thread": [python, "-c", HF_EAGER, os.path.abspath(args.config), tok, PROMPT, str(n), "1", "-1"],
         "HF eager, 2 threads": [python, "-c", HF_EAGER, os.path.abspath(args.config), tok, PROMPT, str(n), "2", "-1"],
     }
-    results = {}
-    for name, cmd in contenders.items():
-        runs = []
-        for _ in range(args.repeats):
+    # repeats round-robin over the contenders, so a slow spell of this shared machine hits them
+    # alike instead of one contender's whole series
+    runs = {name: [] for name in contenders}
+    for _ in range(args.repeats):
+        for name, cmd in contenders.items():
             start = time.perf_counter()
             proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
             _, status, usage = os.wait4(proc.pid, 0)
@@ -136,13 +137,14 @@ def main():
             stats = stats.get("stats", stats)
             stats["rss_mb"] = usage.ru_maxrss / 1024
             stats["wall_s"] = time.perf_counter() - start
-            runs.append(stats)
-        results[name] = {k: statistics.median(r[k] for r in runs) for k in ("decode_tokens_per_s", "prefill_tokens_per_s", "time_to_first_token_ms", "rss_mb", "wall_s")}
+            runs[name].append(stats)
+    keys = ("decode_tokens_per_s", "prefill_tokens_per_s", "time_to_first_token_ms", "rss_mb", "wall_s")
+    results = {name: {k: statistics.median(r[k] for r in series) for k in keys} for name, series in runs.items()}
     anchor_name = "TextLLMRunner on --anchor_pte" if args.anchor_pte else "ExecuTorch TextLLMRunner (wheel)"
     anchor = results[anchor_name]["decode_tokens_per_s"]
     print(f"ratios are against: {anchor_name}")
     print(f"{args.model}.pte: {manifest['pte']['size_bytes'] / 1e6:.1f} MB, prompt {PROMPT!r} (no BOS), {n} new tokens, greedy; "
-          f"median of {args.repeats}; each in its own process")
+          f"median of {args.repeats}, interleaved; each in its own process")
     print(f"{'contender':<36}{'decode tok/s':>14}{'vs TLR':>8}{'prefill tok/s':>15}{'TTFT ms':>10}{'peak RSS MB':>13}")
     for name, r in results.items():
         print(f"{name:<36}{r['decode_tokens_per_s']:>14.1f}{r['decode_tokens_per_s'] / anchor:>8.2f}"
