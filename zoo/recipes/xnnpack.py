@@ -44,7 +44,7 @@ def _has(*names):
 def _rewrites():
     """For XNNPACK's preprocessing passes that rewrite only particular operators: when each can
     change a partition's graph. Each such pass re-traces the whole partition even when it finds
-    nothing to do (most of an LLM lowering's time went there); passes not named here always run."""
+    nothing to do (a sixth of SmolLM2's export went there); passes not named here always run."""
     from executorch.backends.xnnpack._passes.fuse_activation_pass import FuseActivationPass
     from executorch.backends.xnnpack.partition.graphs import bilinear_2d, sdpa
     from executorch.backends.xnnpack.utils.quant_utils import is_dequant, is_quant
