@@ -352,7 +352,7 @@ def export(settings: ExportSettings, pte_path: str, manifest_path: str = None, t
     task = registry.TASKS.get(task_name)
     model = task.load(loaded, settings).to(dtype)
     quantization, tied = quantize.quantize_model(model, settings.qlinear, settings.qlinear_group_size, settings.qembedding,
-                                                 settings.qoutput, share_tied=settings.data_file)
+                                                 settings.qoutput, share_tied=settings.data_file, exact_grid=settings.exact_grid)
     plan = task.plan(model, loaded, settings)
     plan.example_args = _cast_inputs(plan.example_args, dtype)
     plan.example_kwargs = _cast_inputs(plan.example_kwargs, dtype)
@@ -429,6 +429,8 @@ def parse_args(argv):
     p.add_argument("--dtype", default="float32", help="one of: " + ", ".join(DTYPES))
     p.add_argument("--max_seq_len", type=int, default=128)
     p.add_argument("--dynamic_shapes", type=_bool, default=True, help="parallel prefill for LLMs (true/false)")
+    p.add_argument("--exact_grid", type=_bool, default=True,
+                   help="keep grouped 4-bit weights that already lie on such a grid (GGUF Q4_1) exact (true/false)")
     p.add_argument("--output", "-o", required=True, help="the .pte to write")
     p.add_argument("--data_file", help="store a tied embedding/output table once, in this .ptd data file next to the .pte")
     p.add_argument("--manifest", help="the manifest .json to write")
@@ -459,6 +461,7 @@ def parse_args(argv):
         max_seq_len=args.max_seq_len,
         dynamic_shapes=args.dynamic_shapes,
         data_file=bool(args.data_file),
+        exact_grid=args.exact_grid,
     )
     return args, settings
 

@@ -81,7 +81,7 @@ class GridLinear(torch.nn.Module):
         return self.symmetric(x) + self.offsets(means.reshape(x.shape[:-1] + (groups,)))
 
 
-def _quantize_linears(model, scheme, group_size, select) -> dict:
+def _quantize_linears(model, scheme, group_size, select, exact_grid=True) -> dict:
     """Quantizes the linear layers whose names `select` accepts with a qlinear scheme; returns
     the manifest entry. Grouped 4-bit schemes keep weights that already lie on an asymmetric
     4-bit grid of the same groups exact (GridLinear; their offsets take the scheme's 8-bit
@@ -98,7 +98,7 @@ def _quantize_linears(model, scheme, group_size, select) -> dict:
                 "choose a divisor (or 0 for per-channel)"
             )
     exact = []
-    if weight_dtype == torch.int4 and group_size:
+    if weight_dtype == torch.int4 and group_size and exact_grid:
         get_output = getattr(model, "get_output_embeddings", None)
         output = get_output() if callable(get_output) else None  # stays a Linear: tied tables read it
         for name, module in list(model.named_modules()):
@@ -226,12 +226,15 @@ def _table_format(bits, group_size, dim) -> str:
     return f"{bits}-bit per row"
 
 
-def quantize_model(model: torch.nn.Module, qlinear, group_size: int, qembedding, qoutput=None, share_tied=False):
+def quantize_model(model: torch.nn.Module, qlinear, group_size: int, qembedding, qoutput=None, share_tied=False,
+                   exact_grid=True):
     """Quantizes `model` in place; returns (what was done, for the manifest; the TiedTable or
     None). `qoutput` overrides qlinear's scheme for the output projection, to which small models
     are the most sensitive. With `share_tied`, a tied input/output embedding is kept as one
     table in the output projection's format: the embedding looks up the projection's quantized
-    weight (the exporter then stores both in one data file, where equal bytes are kept once)."""
+    weight (the exporter then stores both in one data file, where equal bytes are kept once).
+    With `exact_grid` False, weights already on a grouped 4-bit grid are rounded like any other
+    (fewer operators per layer, so faster decode, at the grid's cost in perplexity)."""
     report = {}
     pair = _tied_pair(model)
     head_scheme = qoutput or qlinear
@@ -261,7 +264,7 @@ def quantize_model(model: torch.nn.Module, qlinear, group_size: int, qembedding,
         if pair:
             output.weight = torch.nn.Parameter(output.weight.detach().clone())  # quantized on its own
     if qlinear:
-        report["linear"] = _quantize_linears(model, qlinear, group_size, lambda fqn: fqn != output_name or not qoutput)
+        report["linear"] = _quantize_linears(model, qlinear, group_size, lambda fqn: fqn != output_name or not qoutput, exact_grid)
     if qoutput:
         entry = _quantize_linears(model, qoutput, group_size, lambda fqn: fqn == output_name)
         report["output"] = {"scheme": qoutput, "module": output_name, "group_size": entry["group_size"]}

@@ -34,6 +34,7 @@ class ExportSettings:
     max_seq_len: int = 128
     dynamic_shapes: bool = True
     data_file: bool = False  # a tied embedding/output table stored once, in a .ptd next to the .pte
+    exact_grid: bool = True  # grouped 4-bit weights already on such a grid (GGUF Q4_1) kept exact
 
     def as_manifest(self) -> dict:
         d = dataclasses.asdict(self)

@@ -101,6 +101,8 @@ def _executorch_model_impl(ctx):
     args.add("--dtype", ctx.attr.dtype)
     args.add("--max_seq_len", str(ctx.attr.max_seq_len))
     args.add("--dynamic_shapes", "true" if ctx.attr.dynamic_shapes else "false")
+    if not ctx.attr.exact_grid:
+        args.add("--exact_grid", "false")
     args.add("--output", pte)
     args.add("--manifest", manifest)
     args.add("--reference", reference)
@@ -155,6 +157,7 @@ Outputs `<name>.pte`, `<name>.json` (manifest), for text models whose source has
         "max_seq_len": attr.int(default = 128, doc = "KV-cache length (text generation) or longest input (encoders)."),
         "dynamic_shapes": attr.bool(default = True, doc = "Dynamic sequence length: parallel prefill for LLMs, any length up to max_seq_len for encoders."),
         "data_file": attr.bool(default = False, doc = "Store the table of a tied input embedding and output projection (lm_head) once, in `<name>.ptd` (ExecuTorch program-data separation) that runners load next to the .pte. Needs recipe xnnpack and the embedding quantized like the output projection (qembedding 8w with an 8-bit, 4w with a 4-bit output projection, none with a float one)."),
+        "exact_grid": attr.bool(default = True, doc = "With a grouped 4-bit qlinear: keep layer weights that already lie on a 4-bit grid of those groups (a GGUF Q4_1 model) exact, at the cost of an 8-bit offsets product per layer (slower decode). False rounds them like any other weights."),
         "verbose": attr.bool(default = False, doc = "Full Python tracebacks in export errors."),
         "_exporter": attr.label(default = Label("//zoo:zoo_lib"), providers = [PyInfo]),
     },

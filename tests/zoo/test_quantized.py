@@ -120,3 +120,15 @@ def test_weights_on_a_q4_1_grid_stay_exact():
     _, logits = pte_greedy(LoadedProgram("zoo/llama_q4_1_8da4w_pte.pte"), PROMPT, 1, True)
     error = (logits - reference).abs().max().item()
     assert error < 0.5 * plain_error, (error, plain_error)
+
+
+def test_exact_grid_can_be_turned_off():
+    """exact_grid = False rounds weights already on a Q4_1 grid like any others (no offsets
+    product per layer: faster decode), and the manifest says nothing of a grid."""
+    from zoo import quantize
+    from zoo.sources import build_zoo_model, read_zoo_config
+
+    model = build_zoo_model(read_zoo_config("zoo/configs/llama_q4_1.json"))
+    report, _ = quantize.quantize_model(model, "8da4w", 32, None, exact_grid=False)
+    assert "exact_source_grid" not in report["linear"]
+    assert not any(isinstance(module, quantize.GridLinear) for module in model.modules())
