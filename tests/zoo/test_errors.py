@@ -126,8 +126,9 @@ def test_context_longer_than_the_model_supports(tmp_path):
     assert_one_line_error(proc, out, "max_seq_len 4096 exceeds the model's max_position_embeddings 256")
 
 
-def test_not_a_boolean(tmp_path):
-    proc, out = run_export(tmp_path, "--zoo_config", runfile(LLAMA), "--dynamic_shapes", "maybe")
+@pytest.mark.parametrize("flag", ["--dynamic_shapes", "--exact_grid"])
+def test_not_a_boolean(tmp_path, flag):
+    proc, out = run_export(tmp_path, "--zoo_config", runfile(LLAMA), flag, "maybe")
     assert proc.returncode == 2
     assert "expected true or false, got 'maybe'" in proc.stderr
     assert not out.exists()
