@@ -1,5 +1,6 @@
-"""The xnnpack recipe skips XNNPACK preprocessing passes that cannot change a partition; the
-program must come out byte for byte as XNNPACK's own lowering makes it."""
+"""The xnnpack recipe leaves out re-traces that cannot change a graph (XNNPACK preprocessing
+passes with nothing to rewrite, decompositions with nothing to decompose); the program must come
+out byte for byte as XNNPACK's own lowering makes it."""
 import contextlib
 
 import pytest
@@ -45,12 +46,12 @@ def _inputs():
             torch.zeros(4, 4))
 
 
-def _program(module, lowering):
+def _program(module, lowering, inputs=None, dynamic_shapes=None):
     from executorch.exir import to_edge_transform_and_lower
 
     with torch.no_grad(), lowering():
-        edge = to_edge_transform_and_lower(torch.export.export(module.eval(), _inputs(), strict=True),
-                                           partitioner=xnnpack.Xnnpack.partitioners(None))
+        exported = torch.export.export(module.eval(), inputs or _inputs(), dynamic_shapes=dynamic_shapes, strict=True)
+        edge = to_edge_transform_and_lower(exported, partitioner=xnnpack.Xnnpack.partitioners(None))
     return edge.to_executorch().buffer
 
 
@@ -81,3 +82,50 @@ def test_each_skippable_pass_runs_where_it_applies(every_rewrite, monkeypatch):
     monkeypatch.setattr(program, "_transform", recording)
     _program(every_rewrite, xnnpack.Xnnpack.lowering)
     assert set(xnnpack._rewrites()) - ran == {"PReLUReshapePass", "ConvertToSDPAPass", "PropagateCustomMetaPass"}
+
+
+class EdgeRewrites(torch.nn.Module):
+    """What the skippable passes of the edge conversion rewrite: a size used as a tensor, a
+    transpose written as t()."""
+
+    def forward(self, x):
+        return torch.ops.aten.add.Tensor(x, x.shape[0]).t()
+
+
+def test_edge_passes_run_where_they_apply():
+    exported = torch.export.export(EdgeRewrites(), (torch.randn(3, 4),),
+                                   dynamic_shapes=({0: torch.export.Dim("n", min=2, max=8)},)).run_decompositions({})
+    assert all(may_change(exported.graph_module) for may_change in xnnpack._edge_rewrites().values())
+    plain = torch.export.export(torch.nn.ReLU(), (torch.randn(3, 4),)).run_decompositions({})
+    assert not any(may_change(plain.graph_module) for may_change in xnnpack._edge_rewrites().values())
+    args = dict(inputs=(torch.randn(3, 4),), dynamic_shapes=({0: torch.export.Dim("n", min=2, max=8)},))
+    assert _program(EdgeRewrites(), xnnpack.Xnnpack.lowering, **args) == _program(EdgeRewrites(), contextlib.nullcontext, **args)
+
+
+def test_a_quantized_llm_program_is_the_same_without_idle_retraces(tmp_path, monkeypatch):
+    """The exporter's own path on the tiny Q4_1 Llama with 8da4w (dynamic length, KV cache,
+    attention inside XNNPACK, the exact grid's offsets): where both decomposition runs of the
+    edge conversion are needed or not, the bytes must not depend on leaving idle ones out."""
+    import executorch.exir.graph_module as graph_module
+
+    from zoo import export
+    from zoo.settings import ExportSettings, ModelSource
+
+    idle, contains = [], graph_module.contains_any_call_fn_target_op
+
+    def recording(*args):
+        found = contains(*args)
+        idle.append(not found)
+        return found
+
+    monkeypatch.setattr(graph_module, "contains_any_call_fn_target_op", recording)
+    settings = ExportSettings(source=ModelSource("zoo", "zoo/configs/llama_q4_1.json"), task="text-generation",
+                              qlinear="8da4w", qembedding="8w", max_seq_len=64)
+    programs = []
+    for lowering in (xnnpack._data_dependent_sizes, xnnpack.Xnnpack.lowering):
+        monkeypatch.setattr(xnnpack.Xnnpack, "lowering", staticmethod(lowering))
+        path = tmp_path / f"{len(programs)}.pte"
+        export.export(settings, str(path))
+        programs.append(path.read_bytes())
+    assert programs[0] == programs[1]
+    assert any(idle), "no decomposition run was left out: the test no longer covers it"

@@ -75,20 +75,79 @@ def _rewrites():
     }
 
 
+def _symbolic_tensor_argument(graph_module):
+    """Whether an operator takes a symbolic number where its schema has a tensor."""
+    import torch
+
+    symbolic = (torch.SymInt, torch.SymFloat, torch.SymBool)
+    for node in graph_module.graph.nodes:
+        schema = getattr(node.target, "_schema", None) if node.op == "call_function" else None
+        if schema is None:
+            continue
+        values = [(arg, node.args[i] if i < len(node.args) else node.kwargs.get(arg.name))
+                  for i, arg in enumerate(schema.arguments)]
+        if any(isinstance(arg.type, torch.TensorType) and isinstance(value, torch.fx.Node)
+               and isinstance(value.meta.get("val"), symbolic) for arg, value in values):
+            return True
+    return False
+
+
+def _edge_rewrites():
+    """The same for passes of ExecuTorch's conversion to the edge dialect."""
+    import torch
+
+    return {
+        "NormalizeTransposePass": lambda gm: torch.ops.aten.t.default in _call_targets(gm),
+        "ReplaceBrokenOpsWithFunctionalOpsPass": lambda gm: any(getattr(target, "is_view", False)
+                                                                for target in _call_targets(gm)),
+        "SymToTensorPass": _symbolic_tensor_argument,
+    }
+
+
 @contextlib.contextmanager
-def _lowering():
-    """Two changes to XNNPACK's lowering, for the duration of one:
-    - its partitioner refuses every tensor whose size depends on data (it cannot rule out an
-      empty tensor, which XNNPACK does not take). Attention over a KV-cache prefix has such a
-      size (cache_position[0] + n, at least 1), and leaving it out keeps each layer's attention
-      on the portable kernels between two delegate calls. Here the partitioner refuses only
-      sizes that may be 0; XNNPACK itself sizes them by their upper bound at export and by the
-      actual tensors at run time.
-    - its preprocessing skips a pass that cannot change the partition at hand (see _rewrites):
-      the same program, in less time."""
-    from executorch.backends.xnnpack._passes import XNNPACKPassManager, XNNPACKPass
+def _patched(*patches):
+    """Sets (owner, attribute, value) for the duration of the context, then restores them."""
+    originals = [(owner, name, getattr(owner, name)) for owner, name, _ in patches]
+    try:
+        for owner, name, value in patches:
+            setattr(owner, name, value)
+        yield
+    finally:
+        for owner, name, value in originals:
+            setattr(owner, name, value)
+
+
+def _data_dependent_sizes():
+    """XNNPACK's partitioner refuses every tensor whose size depends on data (it cannot rule
+    out an empty tensor, which XNNPACK does not take). Attention over a KV-cache prefix has such
+    a size (cache_position[0] + n, at least 1), and leaving it out keeps each layer's attention
+    on the portable kernels between two delegate calls. Here the partitioner refuses only sizes
+    that may be 0; XNNPACK itself sizes them by their upper bound at export and by the actual
+    tensors at run time."""
     from executorch.backends.xnnpack.partition.config import xnnpack_config
+
+    return _patched((xnnpack_config, "has_free_unbacked_symbols", _may_be_empty))
+
+
+def _no_idle_retraces():
+    """Re-traces of a whole graph that cannot change it are left out; the program is the one
+    XNNPACK's own lowering gives, byte for byte, in less time:
+    - XNNPACK's preprocessing skips a pass that cannot change the partition at hand (see
+      _rewrites), and so does the conversion to the edge dialect (see _edge_rewrites);
+    - a decomposition run over a table none of whose operators is in the graph returns the
+      program as it is. ExecuTorch applies this rule itself where a partitioner lists the
+      operators it keeps, but XNNPACK's also checks each node, and on that path the edge
+      conversion decomposes the whole graph a second time, after the nodes XNNPACK takes have
+      been set aside, even when every kept node passed the check and nothing is left to
+      decompose (size queries of dynamic dimensions aside: they re-trace as themselves). The
+      first run, with an empty table, makes the program functional and always runs."""
+    import torch
+    from executorch.backends.xnnpack._passes import XNNPACKPassManager, XNNPACKPass
+    from executorch.exir.graph_module import contains_any_call_fn_target_op
+    from executorch.exir.pass_base import PassResult
+    from executorch.exir.program import _program as program_module
     from executorch.exir.program._program import _transform
+    from torch.export import ExportedProgram
 
     rewrites = _rewrites()
 
@@ -102,15 +161,38 @@ def _lowering():
             program = _transform(program, transform_pass)
         return program
 
-    patches = [(xnnpack_config, "has_free_unbacked_symbols", _may_be_empty), (XNNPACKPassManager, "transform", transform)]
-    originals = [(owner, name, getattr(owner, name)) for owner, name, _ in patches]
-    try:
-        for owner, name, value in patches:
-            setattr(owner, name, value)
+    decompose = ExportedProgram.run_decompositions
+    # a size query of a dynamic dimension "decomposes" into the same query when re-traced
+    size_queries = {torch.ops.aten.sym_size.int}
+
+    def run_decompositions(self, decomp_table=None, *args, **kwargs):
+        if decomp_table:
+            table = {op: fn for op, fn in decomp_table.items() if op not in size_queries}
+            if not contains_any_call_fn_target_op(self.graph_module, table):
+                return self
+        return decompose(self, decomp_table, *args, **kwargs)
+
+    edge_rewrites = _edge_rewrites()
+    edge_passes = program_module._get_aten_to_edge_passes
+
+    def unless_idle(graph_pass):
+        may_change = edge_rewrites.get(type(getattr(graph_pass, "__wrapped__", graph_pass)).__name__)
+        if may_change is None:
+            return graph_pass
+        return lambda gm: graph_pass(gm) if may_change(gm) else PassResult(gm, False)
+
+    def aten_to_edge_passes(config):
+        return tuple([unless_idle(p) for p in passes] for passes in edge_passes(config))
+
+    return _patched((XNNPACKPassManager, "transform", transform), (ExportedProgram, "run_decompositions", run_decompositions),
+                    (program_module, "_get_aten_to_edge_passes", aten_to_edge_passes))
+
+
+@contextlib.contextmanager
+def _lowering():
+    """The context one XNNPACK lowering runs in: _data_dependent_sizes and _no_idle_retraces."""
+    with _data_dependent_sizes(), _no_idle_retraces():
         yield
-    finally:
-        for owner, name, value in originals:
-            setattr(owner, name, value)
 
 
 @RECIPES.register("xnnpack")
