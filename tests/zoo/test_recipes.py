@@ -1,6 +1,6 @@
-"""The xnnpack recipe leaves out re-traces that cannot change a graph (XNNPACK preprocessing
-passes with nothing to rewrite, decompositions with nothing to decompose); the program must come
-out byte for byte as XNNPACK's own lowering makes it."""
+"""The xnnpack recipe leaves out re-traces that cannot change a graph (XNNPACK preprocessing and
+edge-dialect passes with nothing to rewrite, decompositions with nothing to decompose); the
+program must come out byte for byte as XNNPACK's own lowering makes it."""
 import contextlib
 
 import pytest
@@ -93,12 +93,11 @@ class EdgeRewrites(torch.nn.Module):
 
 
 def test_edge_passes_run_where_they_apply():
-    exported = torch.export.export(EdgeRewrites(), (torch.randn(3, 4),),
-                                   dynamic_shapes=({0: torch.export.Dim("n", min=2, max=8)},)).run_decompositions({})
-    assert all(may_change(exported.graph_module) for may_change in xnnpack._edge_rewrites().values())
-    plain = torch.export.export(torch.nn.ReLU(), (torch.randn(3, 4),)).run_decompositions({})
-    assert not any(may_change(plain.graph_module) for may_change in xnnpack._edge_rewrites().values())
     args = dict(inputs=(torch.randn(3, 4),), dynamic_shapes=({0: torch.export.Dim("n", min=2, max=8)},))
+    exported = torch.export.export(EdgeRewrites(), args["inputs"], dynamic_shapes=args["dynamic_shapes"]).run_decompositions({})
+    assert all(may_change(exported.graph_module) for may_change in xnnpack._edge_rewrites().values())
+    plain = torch.export.export(torch.nn.ReLU(), args["inputs"]).run_decompositions({})
+    assert not any(may_change(plain.graph_module) for may_change in xnnpack._edge_rewrites().values())
     assert _program(EdgeRewrites(), xnnpack.Xnnpack.lowering, **args) == _program(EdgeRewrites(), contextlib.nullcontext, **args)
 
 

@@ -93,7 +93,8 @@ def _symbolic_tensor_argument(graph_module):
 
 
 def _edge_rewrites():
-    """The same for passes of ExecuTorch's conversion to the edge dialect."""
+    """As _rewrites, for passes of ExecuTorch's conversion to the edge dialect that never changed
+    our graphs: each predicate is the pass's own condition for rewriting a node."""
     import torch
 
     return {
