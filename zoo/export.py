@@ -126,6 +126,16 @@ def _common_subexpressions(graph_module):
     return PassResult(result.graph_module, result.modified)
 
 
+def _identity_clones(graph_module):
+    """Drops clones that copy a tensor to the same layout: transformers makes a reshaped
+    transpose contiguous (attention outputs, grouped queries), which in the edge graph, where
+    every tensor is already contiguous, leaves a copy that XNNPACK would run on every token.
+    The edge graph is functional, so reading the tensor itself is the same."""
+    from executorch.backends.transforms.remove_clone_ops import RemoveCloneOpsTransform
+
+    return RemoveCloneOpsTransform(preserve_input_output_copies=True)(graph_module)
+
+
 _DATA_TAG = "model"
 
 
@@ -182,7 +192,7 @@ def lower(settings: ExportSettings, plan, tied=None):
         raise
     except Exception as e:  # noqa: BLE001 - torch.export raises many kinds
         raise ExportModelError(f"torch.export cannot trace {name}: {_first_line(e)}") from e
-    transform_passes, external_constants = [_common_subexpressions, _inferred_reshape_sizes], False
+    transform_passes, external_constants = [_common_subexpressions, _identity_clones, _inferred_reshape_sizes], False
     if tied is not None:
         table, output_prefix = _tied_table_placeholders(exported, tied)
         transform_passes.append(_delegate_constants_to_data_file(table, output_prefix))

@@ -73,12 +73,27 @@ class GridLinear(torch.nn.Module):
             self.symmetric.bias = linear.bias
         self.offsets = torch.nn.Linear(in_features // group_size, out_features, bias=False)
         self.offsets.weight = torch.nn.Parameter(((mins + 8 * scales) * group_size)[..., 0])
+        self.register_buffer("group_means", _group_means(in_features, group_size), persistent=False)
 
     def forward(self, x):
-        groups = x.shape[-1] // self.group_size
-        # group means as XNNPACK takes them: the mean over the two inner dimensions of a 4-D tensor
-        means = x.reshape(-1, groups, self.group_size, 1).mean((2, 3), keepdim=True)
-        return self.symmetric(x) + self.offsets(means.reshape(x.shape[:-1] + (groups,)))
+        means = torch.nn.functional.linear(x, self.group_means.to(x.dtype))
+        return self.symmetric(x) + self.offsets(means)
+
+
+# (in_features, group_size) -> the [groups, in_features] matrix that averages each group: one
+# tensor object, so the layers sharing an input share the product (the exporter merges equal
+# computations, and an exported program holds a tensor several modules own once)
+_GROUP_MEANS = {}
+
+
+def _group_means(in_features: int, group_size: int) -> torch.Tensor:
+    """Group means as one matrix product: one XNNPACK operator, where a mean over a reshaped
+    input is three (XNNPACK averages only the inner dimensions of 4-D tensors)."""
+    key = (in_features, group_size)
+    if key not in _GROUP_MEANS:
+        groups = in_features // group_size
+        _GROUP_MEANS[key] = torch.eye(groups).repeat_interleave(group_size, dim=1) / group_size
+    return _GROUP_MEANS[key]
 
 
 def _quantize_linears(model, scheme, group_size, select, exact_grid=True) -> dict:

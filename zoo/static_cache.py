@@ -81,9 +81,9 @@ def _register_attention():
 
 
 class _RmsNorm(torch.nn.Module):
-    """RMSNorm with the mean of squares as a matrix product with a [1, d] row of 1/d: XNNPACK
-    only averages 4-D tensors, and a norm left to the portable kernels splits every layer into
-    more delegate partitions (slower to lower, more hand-offs per token)."""
+    """RMSNorm with the mean of squares as a matrix product with a [1, d] row of 1/d and epsilon
+    as its bias: XNNPACK only averages 4-D tensors, and a norm left to the portable kernels
+    splits every layer into more delegate partitions (slower to lower, more hand-offs per token)."""
 
     def __init__(self, weight, eps, offset):
         super().__init__()
@@ -92,12 +92,13 @@ class _RmsNorm(torch.nn.Module):
         self.offset = offset  # Gemma scales by (1 + weight)
         dim = weight.shape[-1]
         self.register_buffer("mean_row", torch.full((1, dim), 1.0 / dim), persistent=False)
+        self.register_buffer("eps_bias", torch.full((1,), float(eps)), persistent=False)
 
     def forward(self, x):
         dtype = x.dtype
         h = x.float()
-        variance = torch.nn.functional.linear(h * h, self.mean_row)
-        h = h * torch.rsqrt(variance + self.eps)
+        variance_eps = torch.nn.functional.linear(h * h, self.mean_row, self.eps_bias)
+        h = h * torch.rsqrt(variance_eps)
         if self.offset:
             return (h * (1.0 + self.weight.float())).to(dtype)
         return self.weight * h.to(dtype)

@@ -110,6 +110,14 @@ def test_weights_on_a_q4_1_grid_stay_exact():
             assert torch.allclose(symmetric, (scales * (q - 8)).reshape(symmetric.shape), rtol=1e-6, atol=0), name
             checked += 1
     assert checked == 14
+    # group means are one product with an averaging matrix, one per input width, shared by all
+    # layers of that width (so the projections that read one input compute them once)
+    layers = [module for module in model.modules() if isinstance(module, quantize.GridLinear)]
+    for layer in layers:
+        x = torch.randn(3, layer.group_means.shape[1])
+        means = torch.nn.functional.linear(x, layer.group_means)
+        assert torch.allclose(means, x.reshape(3, -1, 32).mean(-1), atol=1e-6)
+    assert len({id(layer.group_means) for layer in layers}) == len({layer.group_means.shape for layer in layers})
 
     plain = build_zoo_model(entry)
     quantize_(plain, quantize._linear_config(torch.int4, True, 32),
