@@ -88,7 +88,6 @@ class _RmsNorm(torch.nn.Module):
     def __init__(self, weight, eps, offset):
         super().__init__()
         self.weight = weight
-        self.eps = eps
         self.offset = offset  # Gemma scales by (1 + weight)
         dim = weight.shape[-1]
         self.register_buffer("mean_row", torch.full((1, dim), 1.0 / dim), persistent=False)
