@@ -73,26 +73,26 @@ class GridLinear(torch.nn.Module):
             self.symmetric.bias = linear.bias
         self.offsets = torch.nn.Linear(in_features // group_size, out_features, bias=False)
         self.offsets.weight = torch.nn.Parameter(((mins + 8 * scales) * group_size)[..., 0])
-        self.register_buffer("group_means", _group_means(in_features, group_size), persistent=False)
+        self.register_buffer("group_means", _group_means(in_features, group_size, linear.weight.dtype), persistent=False)
 
     def forward(self, x):
-        means = torch.nn.functional.linear(x, self.group_means.to(x.dtype))
+        means = torch.nn.functional.linear(x, self.group_means)
         return self.symmetric(x) + self.offsets(means)
 
 
-# (in_features, group_size) -> the [groups, in_features] matrix that averages each group: one
+# (in_features, group_size, dtype) -> the [groups, in_features] matrix that averages each group: one
 # tensor object, so the layers sharing an input share the product (the exporter merges equal
 # computations, and an exported program holds a tensor several modules own once)
 _GROUP_MEANS = {}
 
 
-def _group_means(in_features: int, group_size: int) -> torch.Tensor:
+def _group_means(in_features: int, group_size: int, dtype: torch.dtype) -> torch.Tensor:
     """Group means as one matrix product: one XNNPACK operator, where a mean over a reshaped
     input is three (XNNPACK averages only the inner dimensions of 4-D tensors)."""
-    key = (in_features, group_size)
+    key = (in_features, group_size, dtype)
     if key not in _GROUP_MEANS:
         groups = in_features // group_size
-        _GROUP_MEANS[key] = torch.eye(groups).repeat_interleave(group_size, dim=1) / group_size
+        _GROUP_MEANS[key] = (torch.eye(groups).repeat_interleave(group_size, dim=1) / group_size).to(dtype)
     return _GROUP_MEANS[key]
 
 
