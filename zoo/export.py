@@ -140,27 +140,32 @@ _DATA_TAG = "model"
 
 
 def _tied_table_placeholders(exported, tied):
-    """(name of the exported program's placeholder for a TiedTable's embedding table, the name
-    prefix of the output projection's placeholders). The task wrapper prefixes the model's names."""
+    """(names of the exported program's placeholders for a TiedTable's lookup: the table and its
+    scales, the name prefix of the output projection's placeholders). The task wrapper prefixes
+    the model's names."""
     named = {**exported.graph_signature.inputs_to_parameters, **exported.graph_signature.inputs_to_buffers}
-    # an unquantized tied table is one parameter; export names it after either of its owners
-    for tensor in (tied.embedding, tied.output + ".weight"):
+
+    def find(tensor):
         found = [(name, fqn[: len(fqn) - len(tensor)]) for name, fqn in named.items() if fqn == tensor or fqn.endswith("." + tensor)]
-        if len(found) == 1:
-            table, wrapper_prefix = found[0]
-            return table, "p_" + (wrapper_prefix + tied.output).replace(".", "_") + "_"
-    raise ExportModelError(f"cannot find the tied embedding table {tied.embedding} in the exported program")
+        return found[0] if len(found) == 1 else None
+
+    # an unquantized tied table is one parameter; export names it after either of its owners
+    table = find(tied.embedding) or find(tied.output + ".weight")
+    scales = find(tied.scales) if tied.scales else (None, None)
+    if table is None or scales is None:
+        raise ExportModelError(f"cannot find the tied embedding table {tied.embedding} in the exported program")
+    return [name for name in (table[0], scales[0]) if name], "p_" + (table[1] + tied.output).replace(".", "_") + "_"
 
 
-def _delegate_constants_to_data_file(name, prefix):
-    """An edge transform pass: the delegate stores the constants of placeholder `name` and of
-    those starting with `prefix` in the data file instead of the program."""
+def _delegate_constants_to_data_file(names, prefix):
+    """An edge transform pass: the delegate stores the constants of the placeholders `names` and
+    of those starting with `prefix` in the data file instead of the program."""
     from executorch.exir.pass_base import PassResult
 
     def tag(graph_module):
         changed = False
         for node in graph_module.graph.nodes:
-            if node.op == "placeholder" and (node.name == name or node.name.startswith(prefix)):
+            if node.op == "placeholder" and (node.name in names or node.name.startswith(prefix)):
                 for tagged in (node, *node.users):  # the weight as the delegate sees it: itself or its dequantize
                     tagged.meta.setdefault("custom", {})["delegate_constant_tag"] = _DATA_TAG
                 changed = True
@@ -194,9 +199,9 @@ def lower(settings: ExportSettings, plan, tied=None):
         raise ExportModelError(f"torch.export cannot trace {name}: {_first_line(e)}") from e
     transform_passes, external_constants = [_common_subexpressions, _identity_clones, _inferred_reshape_sizes], False
     if tied is not None:
-        table, output_prefix = _tied_table_placeholders(exported, tied)
-        transform_passes.append(_delegate_constants_to_data_file(table, output_prefix))
-        external_constants = lambda node: _DATA_TAG if node.name == table else None  # noqa: E731
+        lookup, output_prefix = _tied_table_placeholders(exported, tied)
+        transform_passes.append(_delegate_constants_to_data_file(lookup, output_prefix))
+        external_constants = lambda node: _DATA_TAG if node.name in lookup else None  # noqa: E731
     try:
         with recipe.lowering():
             edge = to_edge_transform_and_lower(

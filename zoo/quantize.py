@@ -146,7 +146,10 @@ class QuantizedEmbedding(torch.nn.Module):
     With `xnnpack_layout`, 4-bit rows are packed as XNNPACK packs its 4-bit weights (even
     element in the low nibble), so the table is byte for byte an XNNPACK output projection's
     weight; embedding_4bit reads the high nibble first, so each looked-up row comes out with
-    its pairs swapped and is swapped back."""
+    its pairs swapped and is swapped back. 4-bit scales are stored in bfloat16, as XNNPACK stores
+    a 4-bit weight's scales, so a table shared with the output projection shares its scales'
+    bytes too; the runtime's kernel computes in float32, and so does the eager path here
+    (ExecuTorch's reference implementation multiplies in the scales' dtype)."""
 
     def __init__(self, q: torch.Tensor, scales: torch.Tensor, bits: int, xnnpack_layout: bool = False):
         super().__init__()
@@ -160,7 +163,7 @@ class QuantizedEmbedding(torch.nn.Module):
             u = (q + 8).to(torch.uint8)  # both nibbles offset by 8
             even, odd = u[:, 0::2], u[:, 1::2]
             q = (odd << 4) | even if self.swapped_pairs else (even << 4) | odd
-        scales = scales.detach().float().reshape(q.shape[0], -1)
+        scales = scales.detach().to(torch.bfloat16 if bits == 4 else torch.float32).reshape(q.shape[0], -1)
         self.register_buffer("weight", q.contiguous())
         self.register_buffer("scales", scales if scales.shape[1] > 1 else scales[:, 0].contiguous())
 
@@ -171,15 +174,30 @@ class QuantizedEmbedding(torch.nn.Module):
         qmax = 2 ** (bits - 1) - 1
         grouped = weight.detach().float().reshape(rows, dim // group, group)
         scales = grouped.abs().amax(-1).clamp(min=1e-12) / qmax
+        if bits == 4:  # stored in bfloat16: round to the values the program keeps
+            scales = scales.to(torch.bfloat16).float().clamp(min=torch.finfo(torch.bfloat16).tiny)
         q = torch.clamp(torch.round(grouped / scales[..., None]), -qmax - 1, qmax)
         return cls(q.reshape(rows, dim), scales, bits)
 
     def forward(self, indices):
-        op = torch.ops.quantized_decomposed.embedding_byte if self.bits == 8 else torch.ops.quantized_decomposed.embedding_4bit
-        rows = op.default(self.weight, self.scales, None, self.quant_min, self.quant_max, indices)
+        if self.bits == 8:
+            rows = torch.ops.quantized_decomposed.embedding_byte.default(
+                self.weight, self.scales, None, self.quant_min, self.quant_max, indices)
+        elif torch.compiler.is_exporting():
+            rows = torch.ops.quantized_decomposed.embedding_4bit.dtype(
+                self.weight, self.scales, None, self.quant_min, self.quant_max, indices, dtype=torch.float32)
+        else:
+            rows = self._rows_4bit(indices)
         if self.swapped_pairs:
             rows = rows.unflatten(-1, (-1, 2)).flip(-1).flatten(-2)
         return rows
+
+    def _rows_4bit(self, indices):
+        """The runtime kernel's arithmetic: high nibble first, (value - 8) * float32(scale)."""
+        rows = self.weight[indices].to(torch.int16)
+        values = torch.stack((rows >> 4, rows & 15), dim=-1).flatten(-2) - 8
+        scales = self.scales.float().reshape(self.weight.shape[0], -1)[indices]  # [..., groups]
+        return (values.unflatten(-1, (scales.shape[-1], -1)) * scales[..., None]).flatten(-2)
 
 
 def _quantize_embeddings(model, bits, group_size, keep=None) -> list:
@@ -202,12 +220,15 @@ class TiedTable:
     embedding: name of the tensor the embedding lookup reads (a parameter or buffer of the model)
     output: name of the output projection module, whose delegated weight has the same bytes
     format: how the table is stored, for messages and the manifest
-    nbytes: size of the table"""
+    nbytes: size of the table (its values and scales)
+    scales: name of the lookup's scales, the same bytes as the delegated projection's (None
+      for an unquantized table)"""
 
     embedding: str
     output: str
     format: str
     nbytes: int
+    scales: str = None
 
 
 def _tied_pair(model):
@@ -291,10 +312,12 @@ def quantize_model(model: torch.nn.Module, qlinear, group_size: int, qembedding,
             lookup = QuantizedEmbedding(weight.qdata, weight.scale, head_bits, xnnpack_layout=True)
             _set_module(model, embedding_name, lookup)
             report["embedding"]["modules"].insert(0, embedding_name)
-            nbytes = lookup.weight.numel() * lookup.weight.element_size()
+            nbytes = sum(t.numel() * t.element_size() for t in (lookup.weight, lookup.scales))
+            scales = f"{embedding_name}.scales"
         else:
-            nbytes = pair[1].weight.numel() * pair[1].weight.element_size()
-        tied = TiedTable(embedding=f"{embedding_name}.weight", output=pair[2], format=shared_format, nbytes=nbytes)
+            nbytes, scales = pair[1].weight.numel() * pair[1].weight.element_size(), None
+        tied = TiedTable(embedding=f"{embedding_name}.weight", output=pair[2], format=shared_format, nbytes=nbytes,
+                         scales=scales)
     if pair:
         report["tied_embedding"] = {
             "embedding": pair[0],

@@ -78,9 +78,18 @@ def test_4bit_embedding_rows(xnnpack_layout):
     table = QuantizedEmbedding(q, scales, 4, xnnpack_layout=xnnpack_layout)
     if xnnpack_layout:  # byte for byte what XNNPACK stores for a 4-bit weight
         assert torch.equal(table.weight, NodeVisitor.convert_to_qc4w(q.clone()))
+    assert table.scales.dtype == torch.bfloat16  # as XNNPACK stores a 4-bit weight's scales
     ids = torch.tensor([[5, 0, 3]])
-    expected = (q.float().reshape(6, 2, 32) * scales[..., None]).reshape(6, 64)[ids]
+    expected = (q.float().reshape(6, 2, 32) * scales.bfloat16().float()[..., None]).reshape(6, 64)[ids]
     assert torch.equal(table(ids), expected)
+    # the program's operator gives the same rows in the runtime (its kernel multiplies in float32)
+    import executorch.kernels.quantized  # noqa: F401  (registers quantized_decomposed kernels)
+    from executorch.exir import to_edge
+    from executorch.runtime import Runtime
+
+    program = to_edge(torch.export.export(table, (ids,))).to_executorch()
+    loaded = Runtime.get().load_program(program.buffer)
+    assert torch.equal(loaded.load_method("forward").execute([ids])[0], expected)
 
 
 def test_weights_on_a_q4_1_grid_stay_exact():
