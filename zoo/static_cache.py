@@ -30,9 +30,11 @@ ATTENTION = "executorch_static_cache"
 def grouped_attention(module, query, key, value, attention_mask, scaling=None, dropout=0.0, softcap=None,
                       cache_layout=None, **kwargs):
     """Attention for one layer. query [1, heads, n, d]; value [1, kv_heads, length, d] (the filled
-    cache prefix); key the same, or with cache_layout="keys_transposed" (StaticCacheLM) [1,
-    kv_heads, d, length]. attention_mask [1, 1, n, length] (boolean or additive, as transformers
-    makes it) or, with "keys_transposed", additive [1, 1, groups * n, length]. Returns [1, n, heads, d].
+    cache prefix) and key the same, or with cache_layout="keys_transposed" (StaticCacheLM) the
+    cache's own prefixes: value [kv_heads, length, d] and key [kv_heads, d, length] (3-D, so no
+    reshape has to copy them inside the delegate). attention_mask [1, 1, n, length] (boolean or
+    additive, as transformers makes it) or, with "keys_transposed", additive [1, 1, groups * n,
+    length]. Returns [1, n, heads, d].
 
     Query heads h = k * groups + g share key/value head k, so the queries of one key/value head
     are one [groups * n, d] matrix and attention is two batched matrix products over the
@@ -40,23 +42,24 @@ def grouped_attention(module, query, key, value, attention_mask, scaling=None, d
     are never repeated or permuted, the softmax runs over the last dimension, and every op of it
     is one XNNPACK takes."""
     _, heads, n, dim = query.shape
-    kv_heads = value.shape[1]
-    length = value.shape[2]
+    if cache_layout == "keys_transposed":
+        kv_heads, length, _ = value.shape
+        keys, values = key, value
+        mask = attention_mask.reshape(heads // kv_heads * n, length)
+    else:
+        kv_heads, length = value.shape[1], value.shape[2]
+        keys = key.reshape(kv_heads, length, dim).transpose(1, 2)
+        values = value.reshape(kv_heads, length, dim)
+        mask = _additive_mask(attention_mask, n, length, query.dtype).reshape(n, length).repeat(heads // kv_heads, 1)
     groups = heads // kv_heads
     if scaling is None:
         scaling = dim ** -0.5
-    if cache_layout == "keys_transposed":
-        keys = key.reshape(kv_heads, dim, length)
-        mask = attention_mask.reshape(groups * n, length)
-    else:
-        keys = key.reshape(kv_heads, length, dim).transpose(1, 2)
-        mask = _additive_mask(attention_mask, n, length, query.dtype).reshape(n, length).repeat(groups, 1)
     q = (query * scaling).reshape(kv_heads, groups * n, dim)
     scores = torch.bmm(q, keys)  # [kv_heads, groups * n, length]
     if softcap is not None:
         scores = torch.tanh(scores / softcap) * softcap
     probs = torch.softmax((scores + mask).float(), dim=-1).to(value.dtype)
-    out = torch.bmm(probs, value.reshape(kv_heads, length, dim))  # [kv_heads, groups * n, d]
+    out = torch.bmm(probs, values)  # [kv_heads, groups * n, d]
     return out.reshape(1, heads, n, dim).transpose(1, 2), None
 
 
@@ -181,9 +184,9 @@ class _LayerCaches:
         torch.ops.aten.index_put_(keys, [None, None, self.cache_position], key_states.flatten(0, 1).transpose(1, 2))
         torch.ops.aten.index_put_(values, [None, self.cache_position], value_states.flatten(0, 1))
         # the filled prefix, copied by one slice (never a view of the buffer: a view read after
-        # the in-place update gives stale data in portable programs)
-        k, v = keys[:, :, :self.length], values[:, :self.length]
-        return k.reshape((1,) + k.shape), v.reshape((1,) + v.shape)  # views, not copies
+        # the in-place update gives stale data in portable programs), in the buffers' own 3-D
+        # layout (grouped_attention with cache_layout="keys_transposed" takes it as it is)
+        return keys[:, :, :self.length], values[:, :self.length]
 
     # transformers asks caches a few questions; answer them for a static cache
     def get_seq_length(self, layer_idx=0):

@@ -119,14 +119,14 @@ def test_weights_on_a_q4_1_grid_stay_exact():
             assert torch.allclose(symmetric, (scales * (q - 8)).reshape(symmetric.shape), rtol=1e-6, atol=0), name
             checked += 1
     assert checked == 14
-    # group means are one product with an averaging matrix, one per input width, shared by all
-    # layers of that width (so the projections that read one input compute them once)
+    # the offsets read the input's group means (one product of its groups with a row of 1/32,
+    # the same row tensor in every layer, so the projections that read one input compute them once)
     layers = [module for module in model.modules() if isinstance(module, quantize.GridLinear)]
     for layer in layers:
-        x = torch.randn(3, layer.group_means.shape[1])
-        means = torch.nn.functional.linear(x, layer.group_means)
-        assert torch.allclose(means, x.reshape(3, -1, 32).mean(-1), atol=1e-6)
-    assert len({id(layer.group_means) for layer in layers}) == len({layer.group_means.shape for layer in layers})
+        x = torch.randn(1, 3, layer.symmetric.in_features)
+        expected = layer.symmetric(x) + layer.offsets(x.reshape(1, 3, -1, 32).mean(-1))
+        assert torch.allclose(layer(x), expected, atol=1e-5)
+    assert len({id(layer.mean_row) for layer in layers}) == 1
 
     plain = build_zoo_model(entry)
     quantize_(plain, quantize._linear_config(torch.int4, True, 32),

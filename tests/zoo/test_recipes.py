@@ -128,3 +128,23 @@ def test_a_quantized_llm_program_is_the_same_without_idle_retraces(tmp_path, mon
         programs.append(path.read_bytes())
     assert programs[0] == programs[1]
     assert any(idle), "no decomposition run was left out: the test no longer covers it"
+
+
+def test_partitions_merge_unless_something_outside_sits_between():
+    """XNNPACK partitions that feed each other directly become one delegate call; one fed
+    through an operator XNNPACK does not take stays apart (merging it would make a cycle)."""
+    from torch.fx.passes.infra.partitioner import Partition
+
+    def layer(x, weight):
+        a = x + weight  # partition 0
+        b = a * 2  # partition 1: fed by partition 0 only
+        c = torch.abs(b)  # outside
+        d = torch.sub(c, a)  # partition 2: fed by partition 0 and, through c, by partition 1
+        return d + b  # partition 3: fed by partitions 1 and 2
+
+    graph_module = torch.fx.symbolic_trace(layer)
+    nodes = {node.name: node for node in graph_module.graph.nodes}
+    weight = nodes["weight"]  # a placeholder held by one partition and read by others is no path
+    partitions = [Partition(i, [nodes[name]] + ([weight] if i == 0 else [])) for i, name in enumerate(["add", "mul", "sub", "add_1"])]
+    merged = xnnpack._merged(graph_module, partitions)
+    assert sorted(sorted(node.name for node in p.nodes) for p in merged) == [["add", "mul", "weight"], ["add_1", "sub"]]
