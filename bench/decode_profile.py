@@ -78,20 +78,24 @@ def main(argv=None) -> int:
     from executorch.extension.pybindings import portable_lib
 
     paths = args.ptes.split(",")
+    modules = []
     for path in paths:
         if not os.path.isfile(path):
             sys.exit(f"decode_profile: {path} is not a file; build it first or pass its path")
-    modules = [portable_lib._load_for_executorch(path, enable_etdump=True, debug_buffer_size=0) for path in paths]
-    prompt = torch.arange(1, args.prompt_len + 1).unsqueeze(0)
-    for module in modules:
-        module.forward((prompt, torch.arange(args.prompt_len)))
+        try:
+            modules.append(portable_lib._load_for_executorch(path, enable_etdump=True, debug_buffer_size=0))
+            for position in range(args.prompt_len):  # token by token: static-shape programs too
+                modules[-1].forward((torch.tensor([[position + 1]]), torch.tensor([position])))
+        except Exception as e:  # noqa: BLE001 - the runtime raises RuntimeError or ValueError
+            sys.exit(f"decode_profile: {path} is not a text-generation program that runs here "
+                     f"(forward(input_ids, cache_position)): {str(e).splitlines()[0] if str(e) else type(e).__name__}")
     block = args.warmup + args.steps
     for _ in range(args.rounds):
         for module in modules:
             for position in range(args.prompt_len, args.prompt_len + block):
                 module.forward((torch.tensor([[5]]), torch.tensor([position])))
-    # run 0 is the prompt; each block's first `warmup` runs are left out
-    measured = {1 + r * block + args.warmup + i for r in range(args.rounds) for i in range(args.steps)}
+    # the first prompt_len runs are the prompt; each block's first `warmup` runs are left out
+    measured = {args.prompt_len + r * block + args.warmup + i for r in range(args.rounds) for i in range(args.steps)}
     profiles = []
     with tempfile.TemporaryDirectory() as directory:
         for i, module in enumerate(modules):
