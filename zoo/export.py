@@ -151,10 +151,11 @@ def _tied_table_placeholders(exported, tied):
 
     # an unquantized tied table is one parameter; export names it after either of its owners
     table = find(tied.embedding) or find(tied.output + ".weight")
-    scales = find(tied.scales) if tied.scales else (None, None)
-    if table is None or scales is None:
+    scales = find(tied.scales) if tied.scales else None
+    if table is None or (tied.scales and scales is None):
         raise ExportModelError(f"cannot find the tied embedding table {tied.embedding} in the exported program")
-    return [name for name in (table[0], scales[0]) if name], "p_" + (table[1] + tied.output).replace(".", "_") + "_"
+    lookup = [table[0]] + ([scales[0]] if scales else [])
+    return lookup, "p_" + (table[1] + tied.output).replace(".", "_") + "_"
 
 
 def _delegate_constants_to_data_file(names, prefix):

@@ -177,7 +177,7 @@ class QuantizedEmbedding(torch.nn.Module):
         grouped = weight.detach().float().reshape(rows, dim // group, group)
         scales = grouped.abs().amax(-1).clamp(min=1e-12) / qmax
         if bits == 4:  # stored in bfloat16: round to the values the program keeps
-            scales = scales.to(torch.bfloat16).float().clamp(min=torch.finfo(torch.bfloat16).tiny)
+            scales = scales.to(torch.bfloat16).float()
         q = torch.clamp(torch.round(grouped / scales[..., None]), -qmax - 1, qmax)
         return cls(q.reshape(rows, dim), scales, bits)
 

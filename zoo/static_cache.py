@@ -42,16 +42,14 @@ def grouped_attention(module, query, key, value, attention_mask, scaling=None, d
     are never repeated or permuted, the softmax runs over the last dimension, and every op of it
     is one XNNPACK takes."""
     _, heads, n, dim = query.shape
-    if cache_layout == "keys_transposed":
-        kv_heads, length, _ = value.shape
-        keys, values = key, value
-        mask = attention_mask.reshape(heads // kv_heads * n, length)
-    else:
-        kv_heads, length = value.shape[1], value.shape[2]
-        keys = key.reshape(kv_heads, length, dim).transpose(1, 2)
-        values = value.reshape(kv_heads, length, dim)
-        mask = _additive_mask(attention_mask, n, length, query.dtype).reshape(n, length).repeat(heads // kv_heads, 1)
+    transposed = cache_layout == "keys_transposed"
+    keys, values = (key, value) if transposed else (key[0].transpose(1, 2), value[0])
+    kv_heads, length, _ = values.shape
     groups = heads // kv_heads
+    if transposed:
+        mask = attention_mask.reshape(groups * n, length)
+    else:
+        mask = _additive_mask(attention_mask, n, length, query.dtype).reshape(n, length).repeat(groups, 1)
     if scaling is None:
         scaling = dim ** -0.5
     q = (query * scaling).reshape(kv_heads, groups * n, dim)
