@@ -175,13 +175,28 @@ def _delegate_constants_to_data_file(names, prefix):
     return tag
 
 
+def _initialized_buffers(names):
+    """A to_executorch pass: the mutable buffers named `names` keep their initial values in the
+    program. It sets the flag ExecuTorch's InitializedMutableBufferPass sets, on the placeholders
+    that pass would pick (a name containing one of `names`), without re-tracing the whole graph
+    to do it (one whole-graph re-trace, a few per cent of SmolLM2's export)."""
+    from executorch.exir.pass_base import PassResult
+
+    def mark(graph_module):
+        for node in graph_module.graph.nodes:
+            if node.op == "placeholder" and any(name in node.name for name in names):
+                node.meta["et_init_buffer"] = True
+        return PassResult(graph_module, False)
+
+    return mark
+
+
 def lower(settings: ExportSettings, plan, tied=None):
     """torch.export + edge lowering + ExecuTorch serialization of an ExportPlan. With a TiedTable,
     the table goes to the data file twice (as the embedding's constant and as the delegate's
     output-projection weight), where equal bytes are stored once."""
     import torch
     from executorch.exir import EdgeCompileConfig, ExecutorchBackendConfig, to_edge_transform_and_lower
-    from executorch.exir.passes.init_mutable_pass import InitializedMutableBufferPass
 
     recipe = registry.RECIPES.get(settings.recipe)
     name = settings.source.label or settings.source.path
@@ -212,7 +227,7 @@ def lower(settings: ExportSettings, plan, tied=None):
                 compile_config=EdgeCompileConfig(_check_ir_validity=False),
                 constant_methods=plan.constant_methods or None,
             )
-        passes = [InitializedMutableBufferPass(plan.initialized_buffers)] if plan.initialized_buffers else []
+        passes = [_initialized_buffers(plan.initialized_buffers)] if plan.initialized_buffers else []
         # quant fusion turns torchao's dequantize_affine + embedding into the runtime's
         # quantized_decomposed kernels (there is no out variant of dequantize_affine);
         # re-inplacing turns KV-cache index_put back into an in-place update (no cache copy)

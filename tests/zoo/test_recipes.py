@@ -86,10 +86,10 @@ def test_each_skippable_pass_runs_where_it_applies(every_rewrite, monkeypatch):
 
 class EdgeRewrites(torch.nn.Module):
     """What the skippable passes of the edge conversion rewrite: a size used as a tensor, a
-    transpose written as t()."""
+    transpose written as t(), a product of a float and an integer tensor."""
 
     def forward(self, x):
-        return torch.ops.aten.add.Tensor(x, x.shape[0]).t()
+        return (torch.ops.aten.add.Tensor(x, x.shape[0]).t() * torch.arange(4).unsqueeze(1))
 
 
 def test_edge_passes_run_where_they_apply():
@@ -99,6 +99,28 @@ def test_edge_passes_run_where_they_apply():
     plain = torch.export.export(torch.nn.ReLU(), args["inputs"]).run_decompositions({})
     assert not any(may_change(plain.graph_module) for may_change in xnnpack._edge_rewrites().values())
     assert _program(EdgeRewrites(), xnnpack.Xnnpack.lowering, **args) == _program(EdgeRewrites(), contextlib.nullcontext, **args)
+
+
+def test_mixed_types_are_found_where_the_pass_casts():
+    """RemoveMixedTypeOperators is skipped only when no argument needs a cast."""
+    from executorch.exir.passes.remove_mixed_type_operators import RemoveMixedTypeOperators
+
+    def graph(function):
+        class Module(torch.nn.Module):
+            def forward(self, x):
+                return function(x)
+
+        return torch.export.export(Module(), (torch.randn(4, 3),)).run_decompositions({}).graph_module
+
+    def changes(graph_module):
+        before = [(node.op, str(node.target)) for node in graph_module.graph.nodes]
+        after = RemoveMixedTypeOperators()(graph_module).graph_module
+        return before != [(node.op, str(node.target)) for node in after.graph.nodes]
+
+    for function, mixed in [(lambda x: x * torch.arange(3), True), (lambda x: torch.minimum(x, torch.ones(3, dtype=torch.int32)), True),
+                            (lambda x: x / torch.arange(1, 4), True), (lambda x: x * x - x, False),
+                            (lambda x: torch.arange(12).reshape(4, 3) + torch.ones(4, 3, dtype=torch.int64), False)]:
+        assert xnnpack._mixed_type_arguments(graph(function)) == mixed == changes(graph(function))
 
 
 def test_a_quantized_llm_program_is_the_same_without_idle_retraces(tmp_path, monkeypatch):
@@ -148,3 +170,33 @@ def test_partitions_merge_unless_something_outside_sits_between():
     partitions = [Partition(i, [nodes[name]] + ([weight] if i == 0 else [])) for i, name in enumerate(["add", "mul", "sub", "add_1"])]
     merged = xnnpack._merged(graph_module, partitions)
     assert sorted(sorted(node.name for node in p.nodes) for p in merged) == [["add", "mul", "weight"], ["add_1", "sub"]]
+
+
+def test_initialized_buffers_without_a_retrace_give_the_same_program():
+    """The exporter flags the KV caches as initialized buffers without re-tracing the graph; the
+    program must be the one ExecuTorch's InitializedMutableBufferPass gives (values kept, bytes
+    equal), and a buffer not named stays uninitialized."""
+    from executorch.exir import ExecutorchBackendConfig, to_edge_transform_and_lower
+    from executorch.exir.passes.init_mutable_pass import InitializedMutableBufferPass
+
+    from zoo import export
+
+    class Counter(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.register_buffer("cache", torch.arange(6.0).reshape(2, 3))
+            self.register_buffer("scratch", torch.ones(3))
+
+        def forward(self, x):
+            self.cache.add_(x)
+            self.scratch.mul_(2.0)
+            return self.cache.sum(0) + self.scratch
+
+    def program(graph_pass):
+        exported = torch.export.export(Counter(), (torch.ones(2, 3),), strict=True)
+        edge = to_edge_transform_and_lower(exported, partitioner=xnnpack.Xnnpack.partitioners(None))
+        return edge.to_executorch(ExecutorchBackendConfig(passes=[graph_pass])).buffer
+
+    ours = program(export._initialized_buffers(["cache"]))
+    assert ours == program(InitializedMutableBufferPass(["cache"]))
+    assert ours != program(export._initialized_buffers([]))

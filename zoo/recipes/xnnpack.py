@@ -92,6 +92,38 @@ def _symbolic_tensor_argument(graph_module):
     return False
 
 
+def _mixed_type_arguments(graph_module):
+    """Whether RemoveMixedTypeOperators would cast an argument: an addition, subtraction,
+    multiplication, division or minimum with a tensor argument not of the type the arguments
+    promote to (or with a symbolic number or an argument whose type is not recorded, to be safe)."""
+    import torch
+    from torch._prims_common import ELEMENTWISE_TYPE_PROMOTION_KIND as KIND, elementwise_dtypes
+
+    aten = torch.ops.aten
+    kinds = {aten.add.Tensor: KIND.DEFAULT, aten.mul.Tensor: KIND.DEFAULT, aten.sub.Tensor: KIND.DEFAULT,
+             aten.div.Tensor: KIND.INT_TO_FLOAT, aten.div.Tensor_mode: KIND.DEFAULT, aten.minimum.default: KIND.DEFAULT}
+    for node in graph_module.graph.nodes:
+        kind = kinds.get(node.target) if node.op == "call_function" else None
+        if kind is None or len(node.args) <= 1:
+            continue
+        if node.target == aten.div.Tensor_mode and node.kwargs.get("rounding_mode") is None:
+            kind = KIND.INT_TO_FLOAT
+        tensors, stand_ins = [], []  # promotion depends on dtypes and on which tensors are 0-D
+        for arg in node.args:
+            value = arg.meta.get("val") if isinstance(arg, torch.fx.Node) else arg
+            if isinstance(value, torch.Tensor):
+                tensors.append(value.dtype)
+                stand_ins.append(torch.empty([1] * value.dim(), dtype=value.dtype))
+            elif isinstance(value, (bool, int, float)) and not isinstance(arg, torch.fx.Node):
+                stand_ins.append(value)
+            else:
+                return True
+        promoted = elementwise_dtypes(*stand_ins, type_promotion_kind=kind)[1]
+        if len(tensors) < len(stand_ins) or any(dtype != promoted for dtype in tensors):
+            return True
+    return False
+
+
 def _edge_rewrites():
     """As _rewrites, for passes of ExecuTorch's conversion to the edge dialect that never changed
     our graphs: each predicate is the pass's own condition for rewriting a node."""
@@ -102,6 +134,7 @@ def _edge_rewrites():
         "ReplaceBrokenOpsWithFunctionalOpsPass": lambda gm: any(getattr(target, "is_view", False)
                                                                 for target in _call_targets(gm)),
         "SymToTensorPass": _symbolic_tensor_argument,
+        "RemoveMixedTypeOperators": _mixed_type_arguments,
     }
 
 
@@ -140,8 +173,12 @@ def _no_idle_retraces():
       operators it keeps, but XNNPACK's also checks each node, and on that path the edge
       conversion decomposes the whole graph a second time, after the nodes XNNPACK takes have
       been set aside, even when every kept node passed the check and nothing is left to
-      decompose (size queries of dynamic dimensions aside: they re-trace as themselves). The
-      first run, with an empty table, makes the program functional and always runs."""
+      decompose (size queries of dynamic dimensions aside: they re-trace as themselves);
+    - the first run, with an empty table, only makes the program functional, which the run with
+      the partitioner's table right after it does too: it waits for that run (or, if none comes,
+      for the edge conversion), so the graph is re-traced once instead of twice."""
+    import weakref
+
     import torch
     from executorch.backends.xnnpack._passes import XNNPACKPassManager, XNNPACKPass
     from executorch.exir.graph_module import contains_any_call_fn_target_op
@@ -166,12 +203,25 @@ def _no_idle_retraces():
     # a size query of a dynamic dimension "decomposes" into the same query when re-traced
     size_queries = {torch.ops.aten.sym_size.int}
 
+    not_functional = weakref.WeakSet()  # programs whose functionalizing run is still to come
+
     def run_decompositions(self, decomp_table=None, *args, **kwargs):
-        if decomp_table:
+        if decomp_table is not None and not decomp_table and not args and not kwargs:
+            not_functional.add(self)
+            return self
+        if decomp_table and self not in not_functional:
             table = {op: fn for op, fn in decomp_table.items() if op not in size_queries}
             if not contains_any_call_fn_target_op(self.graph_module, table):
                 return self
+        not_functional.discard(self)
         return decompose(self, decomp_table, *args, **kwargs)
+
+    generate_edge_program = program_module._generate_edge_program
+
+    def functional_edge_program(config, program, *args, **kwargs):
+        if program in not_functional:
+            program = decompose(program, {})
+        return generate_edge_program(config, program, *args, **kwargs)
 
     edge_rewrites = _edge_rewrites()
     edge_passes = program_module._get_aten_to_edge_passes
@@ -186,7 +236,8 @@ def _no_idle_retraces():
         return tuple([unless_idle(p) for p in passes] for passes in edge_passes(config))
 
     return _patched((XNNPACKPassManager, "transform", transform), (ExportedProgram, "run_decompositions", run_decompositions),
-                    (program_module, "_get_aten_to_edge_passes", aten_to_edge_passes))
+                    (program_module, "_get_aten_to_edge_passes", aten_to_edge_passes),
+                    (program_module, "_generate_edge_program", functional_edge_program))
 
 
 def _mergeable(nodes, order) -> bool:
