@@ -95,7 +95,7 @@ def _symbolic_tensor_argument(graph_module):
 def _mixed_type_arguments(graph_module):
     """Whether RemoveMixedTypeOperators would cast an argument: an addition, subtraction,
     multiplication, division or minimum with a tensor argument not of the type the arguments
-    promote to (or with a symbolic number or an argument whose type is not recorded, to be safe)."""
+    promote to (or with a number or an argument whose type is not recorded, to be safe)."""
     import torch
     from torch._prims_common import ELEMENTWISE_TYPE_PROMOTION_KIND as KIND, elementwise_dtypes
 
@@ -108,18 +108,14 @@ def _mixed_type_arguments(graph_module):
             continue
         if node.target == aten.div.Tensor_mode and node.kwargs.get("rounding_mode") is None:
             kind = KIND.INT_TO_FLOAT
-        tensors, stand_ins = [], []  # promotion depends on dtypes and on which tensors are 0-D
+        stand_ins = []  # promotion depends on the dtypes and on which tensors are 0-D
         for arg in node.args:
-            value = arg.meta.get("val") if isinstance(arg, torch.fx.Node) else arg
-            if isinstance(value, torch.Tensor):
-                tensors.append(value.dtype)
-                stand_ins.append(torch.empty([1] * value.dim(), dtype=value.dtype))
-            elif isinstance(value, (bool, int, float)) and not isinstance(arg, torch.fx.Node):
-                stand_ins.append(value)
-            else:
+            value = arg.meta.get("val") if isinstance(arg, torch.fx.Node) else None
+            if not isinstance(value, torch.Tensor):
                 return True
+            stand_ins.append(torch.empty([1] * value.dim(), dtype=value.dtype))
         promoted = elementwise_dtypes(*stand_ins, type_promotion_kind=kind)[1]
-        if len(tensors) < len(stand_ins) or any(dtype != promoted for dtype in tensors):
+        if any(stand_in.dtype != promoted for stand_in in stand_ins):
             return True
     return False
 
