@@ -89,7 +89,7 @@ class EdgeRewrites(torch.nn.Module):
     transpose written as t(), a product of a float and an integer tensor."""
 
     def forward(self, x):
-        return (torch.ops.aten.add.Tensor(x, x.shape[0]).t() * torch.arange(4).unsqueeze(1))
+        return torch.ops.aten.add.Tensor(x, x.shape[0]).t() * torch.arange(4).unsqueeze(1)
 
 
 def test_edge_passes_run_where_they_apply():
@@ -120,7 +120,8 @@ def test_mixed_types_are_found_where_the_pass_casts():
     for function, mixed in [(lambda x: x * torch.arange(3), True), (lambda x: torch.minimum(x, torch.ones(3, dtype=torch.int32)), True),
                             (lambda x: x / torch.arange(1, 4), True), (lambda x: x * x - x, False),
                             (lambda x: torch.arange(12).reshape(4, 3) + torch.ones(4, 3, dtype=torch.int64), False)]:
-        assert xnnpack._mixed_type_arguments(graph(function)) == mixed == changes(graph(function))
+        graph_module = graph(function)
+        assert xnnpack._mixed_type_arguments(graph_module) == mixed == changes(graph_module)
 
 
 def test_a_quantized_llm_program_is_the_same_without_idle_retraces(tmp_path, monkeypatch):
