@@ -101,6 +101,11 @@ class Flatbuffer {
     return Has(target, 4) ? static_cast<uint32_t>(target) : Fail();
   }
   uint32_t Length(uint32_t vector) { return Has(vector, 4) ? U32(vector) : Fail(); }
+  // A string's length, checked to lie within the buffer with its terminating zero.
+  uint32_t String(uint32_t string) {
+    uint32_t n = Length(string);
+    return ok_ && Has(static_cast<uint64_t>(string) + 4, static_cast<uint64_t>(n) + 1) ? n : Fail();
+  }
   // Element i of a vector of tables.
   uint32_t Element(uint32_t vector, uint32_t i) { return Target(vector + 4 + 4 * i); }
   int64_t Int(uint32_t field, int64_t fallback) {
@@ -138,11 +143,11 @@ std::string ReadFlatbuffer(const std::string& path) {
   return bytes;
 }
 
-// Every instruction's operator and delegate index within its method's tables. The runtime
-// reports an out-of-range operator index while loading the method but may still load it, and
-// then calls a kernel that does not exist.
+// Every operator named and every instruction's operator and delegate index within its method's
+// tables. The runtime reports an out-of-range operator index or a missing operator name while
+// loading the method but may still load it, and then calls a kernel that does not exist.
 bool CheckInstructions(const std::string& path, std::string* error) {
-  constexpr int kPlans = 1, kChains = 5, kOperators = 6, kDelegates = 7, kInstructions = 2;
+  constexpr int kPlans = 1, kChains = 5, kOperators = 6, kDelegates = 7, kInstructions = 2, kName = 0;
   constexpr uint8_t kKernelCall = 1, kDelegateCall = 2;
   const std::string bytes = ReadFlatbuffer(path);
   Flatbuffer fb(bytes);
@@ -152,6 +157,15 @@ bool CheckInstructions(const std::string& path, std::string* error) {
     uint32_t operators = fb.Field(plan, kOperators), delegates = fb.Field(plan, kDelegates);
     int64_t n_operators = operators ? fb.Length(fb.Target(operators)) : 0;
     int64_t n_delegates = delegates ? fb.Length(fb.Target(delegates)) : 0;
+    for (int64_t k = 0; fb.ok() && k < n_operators; ++k) {
+      // the runtime reports an operator without a name but may still load its method
+      uint32_t name_field = fb.Field(fb.Element(fb.Target(operators), static_cast<uint32_t>(k)), kName);
+      if (fb.ok() && name_field == 0) {
+        *error = path + " is not a valid ExecuTorch program: operator #" + std::to_string(k) + " has no name (corrupted?)";
+        return false;
+      }
+      if (name_field != 0) fb.String(fb.Target(name_field));
+    }
     uint32_t chains_field = fb.Field(plan, kChains);
     if (chains_field == 0) continue;
     uint32_t chains = fb.Target(chains_field);

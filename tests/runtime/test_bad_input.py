@@ -64,6 +64,18 @@ def test_bit_flipped_programs(tmp_path, model):
         run(METHOD_RUNNER, "--model", str(path))  # any outcome but a crash
 
 
+def test_operator_without_a_name(tmp_path):
+    """The runtime reports an operator table entry without a name but may still load the method
+    and then call no kernel; the runners refuse such a program with one sentence."""
+    from executorch.exir._serialize._program import deserialize_pte_binary, serialize_pte_binary
+
+    pte = deserialize_pte_binary(open(MODELS[0], "rb").read())
+    pte.program.execution_plan[0].operators[0].name = None
+    path = tmp_path / "unnamed_op.pte"
+    path.write_bytes(bytes(serialize_pte_binary(pte)))
+    assert_error(run(METHOD_RUNNER, "--model", str(path)), "is not a valid ExecuTorch program", "operator #0 has no name")
+
+
 def test_instruction_calling_a_missing_operator(tmp_path):
     """The runtime may load a method whose instruction names an operator past its table and then
     call a kernel that is not there; the runners refuse such a program with one sentence."""
