@@ -38,7 +38,7 @@ def _hermetic_environment():
 
 _hermetic_environment()
 
-from zoo import quantize, registry, sources  # noqa: E402
+from zoo import fusion, quantize, registry, sources  # noqa: E402
 from zoo import recipes as _recipes  # noqa: E402,F401  (registers recipes)
 from zoo import tasks as _tasks  # noqa: E402,F401  (registers tasks)
 from zoo.errors import ExportError  # noqa: E402
@@ -382,6 +382,7 @@ def export(settings: ExportSettings, pte_path: str, manifest_path: str = None, t
     task_name = settings.task or infer_task(loaded)
     task = registry.TASKS.get(task_name)
     model = task.load(loaded, settings).to(dtype)
+    fused_projections = fusion.fuse_sibling_projections(model)
     quantization, tied = quantize.quantize_model(model, settings.qlinear, settings.qlinear_group_size, settings.qembedding,
                                                  settings.qoutput, share_tied=settings.data_file, exact_grid=settings.exact_grid)
     plan = task.plan(model, loaded, settings)
@@ -403,6 +404,7 @@ def export(settings: ExportSettings, pte_path: str, manifest_path: str = None, t
         **plan.manifest,
         **_describe_program(program_manager, pte, plan.constant_methods),
         "quantization": quantization,
+        "fused_projections": fused_projections,
         "pte": {"size_bytes": len(pte), "sha256": hashlib.sha256(pte).hexdigest()},
         "data_file": {"size_bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()} if data else None,
         "tokenizer": {"sha256": hashlib.sha256(tokenizer).hexdigest()} if tokenizer else None,

@@ -103,7 +103,9 @@ def test_weights_on_a_q4_1_grid_stay_exact():
     from zoo.sources import build_zoo_model, read_zoo_config
 
     manifest = load_manifest("zoo/llama_q4_1_8da4w_pte")
-    assert manifest["quantization"]["linear"]["exact_source_grid"] == {"modules": 14, "offsets": "8-bit per row"}
+    # per layer: the fused query/key/value and gate/up projections, the output and down projections
+    assert manifest["quantization"]["linear"]["exact_source_grid"] == {"modules": 8, "offsets": "8-bit per row"}
+    assert manifest["fused_projections"] == 4
     assert "exact_source_grid" not in load_manifest("zoo/llama_8da4w_pte")["quantization"]["linear"]  # random weights
 
     entry = read_zoo_config("zoo/configs/llama_q4_1.json")

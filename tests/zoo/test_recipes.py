@@ -143,8 +143,13 @@ def test_a_quantized_llm_program_is_the_same_without_idle_retraces(tmp_path, mon
     monkeypatch.setattr(graph_module, "contains_any_call_fn_target_op", recording)
     settings = ExportSettings(source=ModelSource("zoo", "zoo/configs/llama_q4_1.json"), task="text-generation",
                               qlinear="8da4w", qembedding="8w", max_seq_len=64)
+    @contextlib.contextmanager
+    def every_retrace():
+        with xnnpack._data_dependent_sizes(), xnnpack._slice_visitor():
+            yield
+
     programs = []
-    for lowering in (xnnpack._data_dependent_sizes, xnnpack.Xnnpack.lowering):
+    for lowering in (every_retrace, xnnpack.Xnnpack.lowering):
         monkeypatch.setattr(xnnpack.Xnnpack, "lowering", staticmethod(lowering))
         path = tmp_path / f"{len(programs)}.pte"
         export.export(settings, str(path))
@@ -201,3 +206,49 @@ def test_initialized_buffers_without_a_retrace_give_the_same_program():
     ours = program(export._initialized_buffers(["cache"]))
     assert ours == program(InitializedMutableBufferPass(["cache"]))
     assert ours != program(export._initialized_buffers([]))
+
+
+def test_slices_of_a_dynamic_tensor_run_inside_xnnpack(monkeypatch):
+    """Parts of a fused projection's output (a fixed-size last dimension of a tensor whose
+    length is dynamic) are sliced inside the delegate, the dynamic dimension serialized as
+    "the input's size" (0); a slice of the dynamic dimension itself stays outside. Outputs
+    equal eager at several lengths."""
+    from executorch.backends.xnnpack.operators import op_slice_copy
+    from executorch.exir import to_edge_transform_and_lower
+    from executorch.runtime import Runtime
+
+    serialized, make = [], op_slice_copy.XNNStaticSlice
+
+    def recording(**fields):
+        serialized.append(make(**fields))
+        return serialized[-1]
+
+    monkeypatch.setattr(op_slice_copy, "XNNStaticSlice", recording)
+
+    class Parts(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fused = torch.nn.Linear(8, 12)
+
+        def forward(self, x):
+            y = self.fused(x)
+            return y[..., :4] * 2, torch.relu(y[..., 4:10]), y[..., 10:] + 1, y[:, :1]
+
+    torch.manual_seed(0)
+    module = Parts().eval()
+    length = torch.export.Dim("length", min=1, max=16)
+    with torch.no_grad(), xnnpack.Xnnpack.lowering():
+        exported = torch.export.export(module, (torch.randn(1, 3, 8),), dynamic_shapes=({1: length},), strict=True)
+        edge = to_edge_transform_and_lower(exported, partitioner=xnnpack.Xnnpack.partitioners(None))
+    outside = [str(node.target) for node in edge.exported_program().graph.nodes if "slice" in str(node.target)]
+    assert len(outside) == 1, f"expected only the slice of the dynamic dimension outside XNNPACK, got {outside}"
+    assert sorted(node.sizes for node in serialized) == [[1, 0, 2], [1, 0, 4], [1, 0, 6]]
+    program = Runtime.get().load_program(edge.to_executorch().buffer)  # must outlive its method
+    method = program.load_method("forward")
+    for n in (1, 3, 16):
+        x = torch.randn(1, n, 8)
+        with torch.no_grad():
+            expected = module(x)
+        got = method.execute([x])
+        for e, g in zip(expected, got):
+            assert e.shape == g.shape and torch.allclose(e, g, atol=1e-5), f"length {n}"

@@ -159,6 +159,67 @@ def _data_dependent_sizes():
     return _patched((xnnpack_config, "has_free_unbacked_symbols", _may_be_empty))
 
 
+def _sliced_dimension_static(node) -> bool:
+    """Whether a slice_copy node takes a stride-1 slice of a dimension whose size is fixed, from
+    a tensor whose other dimensions may be dynamic but never 0 (a fused projection's output
+    split into its parts: [1, n, q + k + v] -> [1, n, q], ...)."""
+    import torch
+
+    args = list(node.args) + [None] * (5 - len(node.args))
+    source, dim, start, step = args[0], args[1] or 0, args[2] or 0, args[4] or 1
+    if not isinstance(source, torch.fx.Node) or step != 1 or not isinstance(start, int):
+        return False
+    before, after = source.meta.get("val"), node.meta.get("val")
+    if not isinstance(before, torch.Tensor) or not isinstance(after, torch.Tensor):
+        return False
+    dim %= before.dim()
+    sizes = [before.shape[dim], after.shape[dim]]
+    fixed = [size for value in (before, after) for size in value.shape if isinstance(size, int)]
+    return all(isinstance(size, int) for size in sizes) and all(fixed) and not _may_be_empty(before) and not _may_be_empty(after)
+
+
+def _slice_config():
+    """XNNPACK's slice config, also taking slices of a fixed-size dimension of tensors whose
+    other dimensions are dynamic (XNNPACK's own refuses every dynamic tensor): the query, key and
+    value parts of a fused projection stay in the layer's delegate call. _slice_visitor
+    serializes them."""
+    from executorch.backends.xnnpack.partition.config.generic_node_configs import SliceCopyConfig
+    from executorch.backends.xnnpack.utils.quant_utils import is_dequant
+
+    class FixedDimensionSliceConfig(SliceCopyConfig):
+        def check_constraints(self, node, ep):
+            if super().check_constraints(node, ep):
+                return True
+            return (self.check_common_constraints(node, ep) and not is_dequant(node.args[0])
+                    and _sliced_dimension_static(node))
+
+    return SliceCopyConfig, FixedDimensionSliceConfig
+
+
+def _slice_visitor():
+    """XNNPACK's slice serialization with each dynamic dimension's size given as 0, which
+    XNNPACK reads as "the input's size" when it reshapes the graph at run time (XNNPACK's own
+    gives the dimension's upper bound, which only fits inputs of that size)."""
+    from executorch.backends.xnnpack.operators import node_visitor  # registers every visitor
+    from executorch.backends.xnnpack.utils.utils import PERM_NCHW_TO_NHWC
+
+    target = "aten.slice_copy.Tensor"
+
+    class InferredSizeSliceVisitor(node_visitor._node_visitor_dict[target]):
+        def define_node(self, node, xnn_graph, vals_to_ids, debug_handle):
+            super().define_node(node, xnn_graph, vals_to_ids, debug_handle)
+            shape = list(node.meta["val"].shape)
+            if "XNN_NHWC_NODE" in node.meta:
+                shape = [shape[i] for i in PERM_NCHW_TO_NHWC]
+            sizes = xnn_graph.xnodes[-1].xnode_union.sizes
+            for i, size in enumerate(shape):
+                if not isinstance(size, int):
+                    sizes[i] = 0
+
+    visitors = {**node_visitor._node_visitor_dict, target: InferredSizeSliceVisitor}
+    return _patched((node_visitor, "_node_visitor_dict", visitors))
+
+
 def _no_idle_retraces():
     """Re-traces of a whole graph that cannot change it are left out; the program is the one
     XNNPACK's own lowering gives, byte for byte, in less time:
@@ -279,20 +340,25 @@ def _merged(graph_module, partitions, window=4):
 
 
 def _partitioner():
-    """XNNPACK's partitioner, with its partitions merged where nothing separates them."""
+    """XNNPACK's partitioner, with its partitions merged where nothing separates them and slices
+    of dynamic tensors taken (_slice_config)."""
     from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
+
+    from executorch.backends.xnnpack.partition.config import ALL_PARTITIONER_CONFIGS
 
     class MergingXnnpackPartitioner(XnnpackPartitioner):
         def generate_partitions(self, ep):
             return _merged(ep.graph_module, super().generate_partitions(ep))
 
-    return MergingXnnpackPartitioner()
+    theirs, ours = _slice_config()
+    return MergingXnnpackPartitioner(configs=[ours if config is theirs else config for config in ALL_PARTITIONER_CONFIGS])
 
 
 @contextlib.contextmanager
 def _lowering():
-    """The context one XNNPACK lowering runs in: _data_dependent_sizes and _no_idle_retraces."""
-    with _data_dependent_sizes(), _no_idle_retraces():
+    """The context one XNNPACK lowering runs in: _data_dependent_sizes, _slice_visitor and
+    _no_idle_retraces."""
+    with _data_dependent_sizes(), _slice_visitor(), _no_idle_retraces():
         yield
 
 
