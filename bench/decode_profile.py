@@ -9,8 +9,10 @@ program is the anchor the others are compared with.
 
     bazel run //bench:decode_profile -- --ptes zoo/smollm2_135m_8da4w_pte.pte,/path/to/optimum/model.pte
 
-Profiling adds a little per event to every step, so read the columns against each other, not as
-the programs' speed (bench:smollm2_decode measures that). "delegate call overhead" is the time of
+Profiling adds its own cost to every event the runtime records (each portable kernel and
+delegate call; XNNPACK's operators are timed by XNNPACK), so a program with many such calls is
+slowed far more than one with few: read the rows within a column, not the columns as the
+programs' speed (bench:smollm2_decode measures that). "delegate call overhead" is the time of
 the delegate calls not covered by their operators: XNNPACK's per-call setup and reshaping, the
 wait for its thread pool, and operators too short for the profiler's microsecond ticks."""
 import argparse
