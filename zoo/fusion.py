@@ -47,6 +47,8 @@ def fuse_sibling_projections(model: torch.nn.Module) -> int:
     """Fuses each group of SIBLINGS found on one module of `model`; returns how many groups."""
     fused_groups = 0
     for parent in list(model.modules()):
+        if getattr(parent, "is_cross_attention", False):
+            continue  # keys and values read another input than the queries: nothing to share
         for names, fused_name in SIBLINGS.items():
             layers = [getattr(parent, name, None) for name in names]
             if hasattr(parent, fused_name) or not _fusible(layers):

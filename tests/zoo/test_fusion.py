@@ -38,9 +38,11 @@ def test_siblings_that_differ_stay_apart():
             self.gate_proj = torch.nn.Linear(8, 16)
             self.up_proj = self.gate_proj  # one layer under two names: nothing to fuse
 
-    model = torch.nn.ModuleList([Attention(True, 8), Attention(False, 6), MLP(), Attention(False, 8)])
+    cross = Attention(False, 8)
+    cross.is_cross_attention = True  # transformers' flag: keys and values read the encoder's states
+    model = torch.nn.ModuleList([Attention(True, 8), Attention(False, 6), MLP(), cross, Attention(False, 8)])
     assert fuse_sibling_projections(model) == 1
-    assert [hasattr(module, "qkv_proj") for module in model] == [False, False, False, True]
+    assert [hasattr(module, "qkv_proj") for module in model] == [False, False, False, False, True]
     x = torch.randn(2, 8)
-    last = model[3]
+    last = model[4]
     assert torch.equal(last.v_proj(x), last.qkv_proj(x)[..., 12:])
