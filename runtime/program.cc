@@ -1,8 +1,14 @@
 #include "runtime/program.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
+#if defined(__GLIBC__)
+#include <gnu/libc-version.h>
+#endif
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 
@@ -244,6 +250,36 @@ std::unique_ptr<Module> LoadProgram(const std::string& path, const std::string& 
   }
   if (!CheckInstructions(path, error)) return nullptr;
   return module;
+}
+
+bool HugePageMalloc() {
+  const char* tunables = std::getenv("GLIBC_TUNABLES");
+  return tunables != nullptr && (std::strstr(tunables, "glibc.malloc.hugetlb=1") != nullptr ||
+                                 std::strstr(tunables, "glibc.malloc.hugetlb=2") != nullptr);
+}
+
+void RelaunchWithHugePages(char** argv) {
+#if defined(__linux__) && defined(__GLIBC__)
+  // glibc >= 2.35 madvises its large blocks (mmap'd chunks and the heap) for transparent huge
+  // pages when the tunable is set, which it reads only at process start. Decoding reads all
+  // weights every token; with 4 KiB pages XNNPACK's kernels stall on TLB misses.
+  const char* tunables = std::getenv("GLIBC_TUNABLES");
+  if (tunables != nullptr && std::strstr(tunables, "glibc.malloc.hugetlb") != nullptr) return;  // set: ours or the user's
+  int major = 0, minor = 0;
+  if (std::sscanf(gnu_get_libc_version(), "%d.%d", &major, &minor) != 2 || major * 1000 + minor < 2035) return;
+  std::ifstream thp("/sys/kernel/mm/transparent_hugepage/enabled");
+  std::string modes;
+  if (!std::getline(thp, modes) || modes.find("[never]") != std::string::npos) return;
+  std::string value = tunables != nullptr && *tunables != 0 ? std::string(tunables) + ":" : "";
+  value += "glibc.malloc.hugetlb=1";
+  if (setenv("GLIBC_TUNABLES", value.c_str(), 1) != 0) return;
+  execv("/proc/self/exe", argv);
+  // not relaunched (no /proc?): go on with ordinary pages, and leave the environment as it was
+  if (tunables != nullptr) setenv("GLIBC_TUNABLES", tunables, 1);
+  else unsetenv("GLIBC_TUNABLES");
+#else
+  (void)argv;
+#endif
 }
 
 bool LoadMethod(Module& module, const std::string& path, const std::string& method, std::string* error) {

@@ -29,6 +29,15 @@ std::unique_ptr<Module> LoadProgram(const std::string& path, const std::string& 
 // Loads `method` (resolving its kernels and delegates); false with *error on failure.
 bool LoadMethod(Module& module, const std::string& path, const std::string& method, std::string* error);
 
+// Re-executes this binary (same arguments) with GLIBC_TUNABLES=glibc.malloc.hugetlb=1 added,
+// so that malloc backs the program's large blocks (XNNPACK's packed weights, planned memory,
+// caches) with transparent huge pages from the first touch. Returns without doing anything
+// when that is already set, on other C libraries or glibc before 2.35, when the kernel's
+// huge pages are switched off, or when the relaunch fails. Call before anything is loaded.
+void RelaunchWithHugePages(char** argv);
+// Whether this process's malloc was started with huge pages (by the relaunch or the user).
+bool HugePageMalloc();
+
 struct TensorSpec {
   bool is_tensor = false;
   std::string tag;  // for non-tensor values: the value's kind

@@ -1,6 +1,7 @@
 """The runners on programs not made by our exporter, and sampling."""
 import json
 import os
+import platform
 import subprocess
 
 import numpy as np
@@ -92,3 +93,33 @@ def test_runner_binary_finds_its_model_in_a_tree_a_manifest_or_not_at_all(tmp_pa
     alone = subprocess.run(["zoo/llama_chat", *flags], capture_output=True, text=True, env=env, cwd=tmp_path,
                            executable=os.path.abspath("zoo/llama_chat"))
     assert alone.returncode != 0 and "--model" in alone.stderr
+
+
+def _huge_pages_possible():
+    name, version = platform.libc_ver()
+    try:
+        with open("/sys/kernel/mm/transparent_hugepage/enabled") as f:
+            thp = f.read()
+    except OSError:
+        return False
+    return name == "glibc" and tuple(int(x) for x in version.split(".")[:2]) >= (2, 35) and "[never]" not in thp
+
+
+def test_huge_page_malloc_changes_no_token_and_leaves_a_users_setting_alone():
+    """The runners relaunch themselves once with glibc's huge-page malloc where the system has it; the tokens
+    are the same without it, and a GLIBC_TUNABLES that already sets glibc.malloc.hugetlb is the user's choice."""
+    def run(*flags, tunables=None):
+        env = {k: v for k, v in os.environ.items() if k != "GLIBC_TUNABLES"}
+        if tunables is not None:
+            env["GLIBC_TUNABLES"] = tunables
+        out = subprocess.run(LLM + ["--json", "--max_new_tokens", "12", *flags], capture_output=True, text=True,
+                             check=True, env=env)
+        result = json.loads(out.stdout)
+        return result["generated_tokens"], result["stats"]["huge_page_malloc"]
+
+    tokens, huge = run()
+    assert huge == _huge_pages_possible()
+    assert run("--huge_pages=false") == (tokens, False)
+    assert run(tunables="glibc.malloc.hugetlb=0") == (tokens, False)
+    # a user's other tunables do not stop it (they are kept, with ours appended)
+    assert run(tunables="glibc.malloc.tcache_count=0") == (tokens, huge)
