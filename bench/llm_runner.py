@@ -1,7 +1,7 @@
-"""LLM runner benchmark: our C++ runner vs ExecuTorch's TextLLMRunner (the wheel's Python
-binding) vs a Python loop over the ExecuTorch runtime vs Hugging Face eager (1 and 2 threads),
-on the same .pte, same prompt, greedy, in one run. Each contender runs in its own process
-(peak RSS is that process's).
+"""LLM runner benchmark: our C++ runner (with and without its huge-page malloc) vs ExecuTorch's
+TextLLMRunner (the wheel's Python binding) vs a Python loop over the ExecuTorch runtime vs Hugging
+Face eager (1 and 2 threads), on the same .pte, same prompt, greedy, in one run. Each contender
+runs in its own process (peak RSS is that process's).
 
 Usage: bazel run -c opt //bench:llm_runner -- [--model zoo/llama_pte] [--new_tokens 100] [--repeats 3]
        bazel run -c opt //bench:smollm2_decode -- --anchor_pte /path/to/optimum/model.pte
@@ -33,10 +33,12 @@ def on_stats(s):
     stats.update(json.loads(s.to_json_string()))
 # no token callback: the binding turns each piece into a str and a partial UTF-8 token raises
 runner.generate(prompt, GenerationConfig(echo=False, max_new_tokens=n, temperature=0.0), None, on_stats)
+# generated_tokens counts the tokens of the decode loop only (max_new_tokens - 1; the first
+# comes from prefill), each one forward call between first_token_ms and inference_end_ms
 gen = stats["generated_tokens"]
 decode_ms = stats["inference_end_ms"] - stats["first_token_ms"]
 prefill_ms = stats["prompt_eval_end_ms"] - stats["inference_start_ms"]
-print(json.dumps({"decode_tokens_per_s": (gen - 1) * 1000.0 / max(decode_ms, 1e-9),
+print(json.dumps({"decode_tokens_per_s": gen * 1000.0 / max(decode_ms, 1e-9),
                   "prefill_tokens_per_s": stats["prompt_tokens"] * 1000.0 / max(prefill_ms, 1e-9),
                   "time_to_first_token_ms": stats["first_token_ms"] - stats["inference_start_ms"],
                   "generated": gen}))
@@ -113,6 +115,10 @@ def main():
     contenders = {
         "ours: C++ llm_runner": [os.path.abspath("runtime/llm_runner"), "--model", pte, "--tokenizer", tok,
                                  "--prompt", PROMPT, "--max_new_tokens", str(n), "--json", "--bos", "false"],
+        # the same without the runners' huge-page malloc (see the README's executorch_runner)
+        "ours, --huge_pages=false": [os.path.abspath("runtime/llm_runner"), "--model", pte, "--tokenizer", tok,
+                                     "--prompt", PROMPT, "--max_new_tokens", str(n), "--json", "--bos", "false",
+                                     "--huge_pages=false"],
         "ExecuTorch TextLLMRunner (wheel)": [python, "-c", TEXT_LLM_RUNNER, pte, tok, PROMPT, str(n), ptd],
         **({"TextLLMRunner on --anchor_pte": [python, "-c", TEXT_LLM_RUNNER, os.path.abspath(args.anchor_pte), tok, PROMPT,
                                               str(n), ""]} if args.anchor_pte else {}),
