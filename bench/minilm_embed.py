@@ -50,6 +50,7 @@ def main():
         f.write("\n".join(TEXTS) + "\n")
     contenders = {
         "ours: C++ embed runner": [os.path.abspath(RUNNER), "--input", f.name, "--json"],
+        "ours, --huge_pages=false": [os.path.abspath(RUNNER), "--input", f.name, "--json", "--huge_pages=false"],
         "eager transformers, 1 thread": [sys.executable, "-c", EAGER, os.path.abspath(CHECKPOINT), f.name, "1"],
         "eager transformers, 2 threads": [sys.executable, "-c", EAGER, os.path.abspath(CHECKPOINT), f.name, "2"],
     }
