@@ -137,6 +137,7 @@ int LlmRunnerMain(int argc, char** argv, const RunnerDefaults& defaults) {
   Flags flags;
   flags.Define("model", defaults.model, "the text-generation program (.pte)");
   flags.Define("data", "", "the program's data file (.ptd); default: the .pte's sibling <name>.ptd when there is one");
+  flags.Define("threads", "0", "threads for XNNPACK's operators (0: the runtime's default, one per core)");
   flags.Define("huge_pages", "true", "relaunch once with glibc's huge-page malloc (Linux, glibc >= 2.35): fewer TLB misses on large weights", true);
   flags.Define("tokenizer", defaults.tokenizer, "the model's tokenizer.json");
   flags.Define("prompt", "Once upon a time", "text to continue");
@@ -160,6 +161,8 @@ int LlmRunnerMain(int argc, char** argv, const RunnerDefaults& defaults) {
     return 0;
   }
   if (flags.GetBool("huge_pages")) RelaunchWithHugePages(argv);
+  long long threads = 0;
+  if (!flags.GetInt("threads", 0, 1024, &threads, &error) || (threads = SetThreads(threads, &error)) < 0) return Fail(error);
   long long max_new = 0, seed = 0;
   double temperature = 0, top_p = 0;
   if (!flags.GetInt("max_new_tokens", -1, 1 << 30, &max_new, &error) || !flags.GetInt("seed", 0, 1LL << 62, &seed, &error) ||
@@ -291,11 +294,11 @@ int LlmRunnerMain(int argc, char** argv, const RunnerDefaults& defaults) {
     std::printf("{\"prompt_tokens\": %s, \"generated_tokens\": %s, \"text\": %s, \"stopped_at_eos\": %s, "
                 "\"stats\": {\"model_load_ms\": %s, \"num_prompt_tokens\": %zu, \"num_generated_tokens\": %zu, "
                 "\"time_to_first_token_ms\": %s, \"prefill_tokens_per_s\": %s, \"decode_tokens_per_s\": %s, \"total_ms\": %s, "
-                "\"huge_page_malloc\": %s}}\n",
+                "\"huge_page_malloc\": %s, \"threads\": %lld}}\n",
                 JsonArray(prompt).c_str(), JsonArray(generated).c_str(), JsonString(text).c_str(), stopped_at_eos ? "true" : "false",
                 JsonNumber(Ms(t_load, t_loaded)).c_str(), prompt.size(), generated.size(), JsonNumber(ttft_ms).c_str(),
                 JsonNumber(prefill_tps).c_str(), JsonNumber(decode_tps).c_str(), JsonNumber(Ms(t_start, t_end)).c_str(),
-                HugePageMalloc() ? "true" : "false");
+                HugePageMalloc() ? "true" : "false", threads);
   } else {
     std::printf("\n");
     std::fprintf(stderr,

@@ -14,6 +14,20 @@
 
 #include "runtime/file.h"
 
+#if defined(__linux__)
+// The wheel's runtime exports its thread pool (the one XNNPACK runs on) but ships no header for
+// it; these are the functions of ExecuTorch's extension/threadpool/threadpool.h the runners
+// call. Weak, so a runtime built without the thread pool still links (get_threadpool is null).
+namespace executorch::extension::threadpool {
+class ThreadPool {
+ public:
+  size_t get_thread_count() const __attribute__((weak));
+  bool _unsafe_reset_threadpool(uint32_t num_threads) __attribute__((weak));
+};
+ThreadPool* get_threadpool() __attribute__((weak));
+}  // namespace executorch::extension::threadpool
+#endif
+
 namespace rules_executorch {
 
 using executorch::runtime::Program;
@@ -250,6 +264,29 @@ std::unique_ptr<Module> LoadProgram(const std::string& path, const std::string& 
   }
   if (!CheckInstructions(path, error)) return nullptr;
   return module;
+}
+
+
+long long SetThreads(long long threads, std::string* error) {
+#if defined(__linux__)
+  namespace pool = ::executorch::extension::threadpool;
+  if (pool::get_threadpool == nullptr || pool::get_threadpool() == nullptr) {
+    if (threads == 0) return 1;
+    *error = "this runtime has no thread pool to resize; leave --threads at 0";
+    return -1;
+  }
+  pool::ThreadPool* threadpool = pool::get_threadpool();
+  if (threads > 0 && static_cast<long long>(threadpool->get_thread_count()) != threads &&
+      !threadpool->_unsafe_reset_threadpool(static_cast<uint32_t>(threads))) {
+    *error = "the runtime's thread pool could not be resized to " + std::to_string(threads) + " threads";
+    return -1;
+  }
+  return static_cast<long long>(threadpool->get_thread_count());
+#else
+  if (threads == 0) return 0;
+  *error = "--threads is not supported on this platform yet; leave it at 0";
+  return -1;
+#endif
 }
 
 bool HugePageMalloc() {

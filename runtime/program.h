@@ -35,6 +35,10 @@ bool LoadMethod(Module& module, const std::string& path, const std::string& meth
 // when that is already set, on other C libraries or glibc before 2.35, when the kernel's
 // huge pages are switched off, or when the relaunch fails. Call before anything is loaded.
 void RelaunchWithHugePages(char** argv);
+// Sizes the runtime's thread pool (the threads XNNPACK's operators run on) before anything is
+// loaded: `threads` > 0 sets it, 0 keeps the runtime's default (one per core). Returns the
+// pool's size (0 where it cannot be read), or -1 with one sentence in *error.
+long long SetThreads(long long threads, std::string* error);
 // Whether this process's malloc was started with huge pages (by the relaunch or the user).
 bool HugePageMalloc();
 

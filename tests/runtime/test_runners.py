@@ -123,3 +123,22 @@ def test_huge_page_malloc_changes_no_token_and_leaves_a_users_setting_alone():
     assert run(tunables="glibc.malloc.hugetlb=0") == (tokens, False)
     # a user's other tunables do not stop it (they are kept, with ours appended)
     assert run(tunables="glibc.malloc.tcache_count=0") == (tokens, huge)
+
+
+def test_threads_size_the_pool_and_change_no_token():
+    """--threads sizes the runtime's thread pool (XNNPACK's threads) before loading; 0 keeps the
+    runtime's default. The tokens do not depend on it; a count out of range is one error line."""
+    def run(*flags):
+        out = subprocess.run(LLM + ["--json", "--max_new_tokens", "12", *flags], capture_output=True, text=True,
+                             check=True)
+        result = json.loads(out.stdout)
+        return result["generated_tokens"], result["stats"]["threads"]
+
+    tokens, default = run()
+    assert default >= 1
+    assert run("--threads", "1") == (tokens, 1)
+    assert run("--threads", "3") == (tokens, 3)
+    bad = subprocess.run(LLM + ["--threads", "-2"], capture_output=True, text=True)
+    assert bad.returncode != 0 and "--threads" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
+    subprocess.run([METHOD_RUNNER, "--model", "zoo/llama_pte.pte", "--fill", "zeros", "--threads", "1"], check=True,
+                   capture_output=True)
