@@ -266,7 +266,6 @@ std::unique_ptr<Module> LoadProgram(const std::string& path, const std::string& 
   return module;
 }
 
-
 long long SetThreads(long long threads, std::string* error) {
 #if defined(__linux__)
   namespace pool = ::executorch::extension::threadpool;

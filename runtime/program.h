@@ -37,7 +37,8 @@ bool LoadMethod(Module& module, const std::string& path, const std::string& meth
 void RelaunchWithHugePages(char** argv);
 // Sizes the runtime's thread pool (the threads XNNPACK's operators run on) before anything is
 // loaded: `threads` > 0 sets it, 0 keeps the runtime's default (one per core). Returns the
-// pool's size (0 where it cannot be read), or -1 with one sentence in *error.
+// pool's size (1 for a runtime without one; 0 off Linux, where it is not read), or -1 with one
+// sentence in *error.
 long long SetThreads(long long threads, std::string* error);
 // Whether this process's malloc was started with huge pages (by the relaunch or the user).
 bool HugePageMalloc();
