@@ -48,9 +48,13 @@ def test_method_runner_runs_a_program_exported_with_plain_executorch(tmp_path):
         assert np.abs(got - want.numpy()).max() <= 1e-5
 
 
+def llm_json(*flags, env=None):
+    out = subprocess.run(LLM + ["--json", *flags], capture_output=True, text=True, check=True, env=env)
+    return json.loads(out.stdout)
+
+
 def generate(*flags):
-    out = subprocess.run(LLM + ["--json", "--max_new_tokens", "24", *flags], capture_output=True, text=True, check=True)
-    return json.loads(out.stdout)["generated_tokens"]
+    return llm_json("--max_new_tokens", "24", *flags)["generated_tokens"]
 
 
 def test_sampling_is_seeded():
@@ -112,9 +116,7 @@ def test_huge_page_malloc_changes_no_token_and_leaves_a_users_setting_alone():
         env = {k: v for k, v in os.environ.items() if k != "GLIBC_TUNABLES"}
         if tunables is not None:
             env["GLIBC_TUNABLES"] = tunables
-        out = subprocess.run(LLM + ["--json", "--max_new_tokens", "12", *flags], capture_output=True, text=True,
-                             check=True, env=env)
-        result = json.loads(out.stdout)
+        result = llm_json("--max_new_tokens", "12", *flags, env=env)
         return result["generated_tokens"], result["stats"]["huge_page_malloc"]
 
     tokens, huge = run()
@@ -129,9 +131,7 @@ def test_threads_size_the_pool_and_change_no_token():
     """--threads sizes the runtime's thread pool (XNNPACK's threads) before loading; 0 keeps the
     runtime's default. The tokens do not depend on it; a count out of range is one error line."""
     def run(*flags):
-        out = subprocess.run(LLM + ["--json", "--max_new_tokens", "12", *flags], capture_output=True, text=True,
-                             check=True)
-        result = json.loads(out.stdout)
+        result = llm_json("--max_new_tokens", "12", *flags)
         return result["generated_tokens"], result["stats"]["threads"]
 
     tokens, default = run()
