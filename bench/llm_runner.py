@@ -112,13 +112,12 @@ def main():
     n = min(args.new_tokens, manifest["metadata"]["get_max_context_len"] - 8)
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(os.path.abspath(x) for x in sys.path if x))
     python = sys.executable
+    ours = [os.path.abspath("runtime/llm_runner"), "--model", pte, "--tokenizer", tok, "--prompt", PROMPT,
+            "--max_new_tokens", str(n), "--json", "--bos", "false"]
     contenders = {
-        "ours: C++ llm_runner": [os.path.abspath("runtime/llm_runner"), "--model", pte, "--tokenizer", tok,
-                                 "--prompt", PROMPT, "--max_new_tokens", str(n), "--json", "--bos", "false"],
+        "ours: C++ llm_runner": ours,
         # the same without the runners' huge-page malloc (see the README's executorch_runner)
-        "ours, --huge_pages=false": [os.path.abspath("runtime/llm_runner"), "--model", pte, "--tokenizer", tok,
-                                     "--prompt", PROMPT, "--max_new_tokens", str(n), "--json", "--bos", "false",
-                                     "--huge_pages=false"],
+        "ours, --huge_pages=false": ours + ["--huge_pages=false"],
         "ExecuTorch TextLLMRunner (wheel)": [python, "-c", TEXT_LLM_RUNNER, pte, tok, PROMPT, str(n), ptd],
         **({"TextLLMRunner on --anchor_pte": [python, "-c", TEXT_LLM_RUNNER, os.path.abspath(args.anchor_pte), tok, PROMPT,
                                               str(n), ""]} if args.anchor_pte else {}),

@@ -48,9 +48,10 @@ def main():
     args = p.parse_args()
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False, encoding="utf-8") as f:
         f.write("\n".join(TEXTS) + "\n")
+    ours = [os.path.abspath(RUNNER), "--input", f.name, "--json"]
     contenders = {
-        "ours: C++ embed runner": [os.path.abspath(RUNNER), "--input", f.name, "--json"],
-        "ours, --huge_pages=false": [os.path.abspath(RUNNER), "--input", f.name, "--json", "--huge_pages=false"],
+        "ours: C++ embed runner": ours,
+        "ours, --huge_pages=false": ours + ["--huge_pages=false"],
         "eager transformers, 1 thread": [sys.executable, "-c", EAGER, os.path.abspath(CHECKPOINT), f.name, "1"],
         "eager transformers, 2 threads": [sys.executable, "-c", EAGER, os.path.abspath(CHECKPOINT), f.name, "2"],
     }

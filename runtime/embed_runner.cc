@@ -81,8 +81,7 @@ int EmbedRunnerMain(int argc, char** argv, const RunnerDefaults& defaults) {
   Flags flags;
   flags.Define("model", defaults.model, "the feature-extraction program (.pte)");
   flags.Define("data", "", "the program's data file (.ptd); default: the .pte's sibling <name>.ptd when there is one");
-  flags.Define("threads", "0", "threads for XNNPACK's operators (0: the runtime's default, one per core)");
-  flags.Define("huge_pages", "true", "relaunch once with glibc's huge-page malloc (Linux, glibc >= 2.35): fewer TLB misses on large weights", true);
+  DefineRuntimeFlags(&flags);
   flags.Define("tokenizer", defaults.tokenizer, "the model's tokenizer.json");
   flags.Define("text", "", "the text to embed");
   flags.Define("input", "", "a file with one text per line to embed (instead of --text)");
@@ -94,9 +93,7 @@ int EmbedRunnerMain(int argc, char** argv, const RunnerDefaults& defaults) {
     std::fputs(flags.Help("embed_runner", "Embeds text with an ExecuTorch feature-extraction program.").c_str(), stdout);
     return 0;
   }
-  if (flags.GetBool("huge_pages")) RelaunchWithHugePages(argv);
-  long long threads = 0;
-  if (!flags.GetInt("threads", 0, 1024, &threads, &error) || SetThreads(threads, &error) < 0) return Fail(error);
+  if (ApplyRuntimeFlags(flags, argv, &error) < 0) return Fail(error);
   if (flags.Get("model").empty()) return Fail("no model: pass --model PATH.pte");
   if (flags.Get("tokenizer").empty()) return Fail("no tokenizer: pass --tokenizer PATH/tokenizer.json");
   if (flags.IsSet("text") == !flags.Get("input").empty()) return Fail("give exactly one of --text or --input");

@@ -137,8 +137,7 @@ int LlmRunnerMain(int argc, char** argv, const RunnerDefaults& defaults) {
   Flags flags;
   flags.Define("model", defaults.model, "the text-generation program (.pte)");
   flags.Define("data", "", "the program's data file (.ptd); default: the .pte's sibling <name>.ptd when there is one");
-  flags.Define("threads", "0", "threads for XNNPACK's operators (0: the runtime's default, one per core)");
-  flags.Define("huge_pages", "true", "relaunch once with glibc's huge-page malloc (Linux, glibc >= 2.35): fewer TLB misses on large weights", true);
+  DefineRuntimeFlags(&flags);
   flags.Define("tokenizer", defaults.tokenizer, "the model's tokenizer.json");
   flags.Define("prompt", "Once upon a time", "text to continue");
   flags.Define("chat", "false", "wrap the prompt in the model's chat template (one user turn)", true);
@@ -160,9 +159,8 @@ int LlmRunnerMain(int argc, char** argv, const RunnerDefaults& defaults) {
     std::fputs(flags.Help("llm_runner", "Generates text with an ExecuTorch text-generation program.").c_str(), stdout);
     return 0;
   }
-  if (flags.GetBool("huge_pages")) RelaunchWithHugePages(argv);
-  long long threads = 0;
-  if (!flags.GetInt("threads", 0, 1024, &threads, &error) || (threads = SetThreads(threads, &error)) < 0) return Fail(error);
+  const long long threads = ApplyRuntimeFlags(flags, argv, &error);
+  if (threads < 0) return Fail(error);
   long long max_new = 0, seed = 0;
   double temperature = 0, top_p = 0;
   if (!flags.GetInt("max_new_tokens", -1, 1 << 30, &max_new, &error) || !flags.GetInt("seed", 0, 1LL << 62, &seed, &error) ||

@@ -140,8 +140,7 @@ int MethodRunnerMain(int argc, char** argv, const RunnerDefaults& defaults) {
   Flags flags;
   flags.Define("model", defaults.model, "the ExecuTorch program (.pte)");
   flags.Define("data", "", "the program's data file (.ptd); default: the .pte's sibling <name>.ptd when there is one");
-  flags.Define("threads", "0", "threads for XNNPACK's operators (0: the runtime's default, one per core)");
-  flags.Define("huge_pages", "true", "relaunch once with glibc's huge-page malloc (Linux, glibc >= 2.35): fewer TLB misses on large weights", true);
+  DefineRuntimeFlags(&flags);
   flags.Define("method", "forward", "method to run");
   flags.Define("list", "false", "print each method's inputs and outputs and exit", true);
   flags.Define("inputs", "", "comma-separated .npy files, one per input (default: generated)");
@@ -158,9 +157,7 @@ int MethodRunnerMain(int argc, char** argv, const RunnerDefaults& defaults) {
     std::fputs(flags.Help("method_runner", "Runs a method of an ExecuTorch program.").c_str(), stdout);
     return 0;
   }
-  if (flags.GetBool("huge_pages")) RelaunchWithHugePages(argv);
-  long long threads = 0;
-  if (!flags.GetInt("threads", 0, 1024, &threads, &error) || SetThreads(threads, &error) < 0) return Fail(error);
+  if (ApplyRuntimeFlags(flags, argv, &error) < 0) return Fail(error);
   const std::string path = flags.Get("model");
   if (path.empty()) return Fail("no model: pass --model PATH.pte");
   long long iterations = 0, warmup = 0, seed = 0;

@@ -269,12 +269,12 @@ std::unique_ptr<Module> LoadProgram(const std::string& path, const std::string& 
 long long SetThreads(long long threads, std::string* error) {
 #if defined(__linux__)
   namespace pool = ::executorch::extension::threadpool;
-  if (pool::get_threadpool == nullptr || pool::get_threadpool() == nullptr) {
+  pool::ThreadPool* threadpool = pool::get_threadpool != nullptr ? pool::get_threadpool() : nullptr;
+  if (threadpool == nullptr) {
     if (threads == 0) return 1;
     *error = "this runtime has no thread pool to resize; leave --threads at 0";
     return -1;
   }
-  pool::ThreadPool* threadpool = pool::get_threadpool();
   if (threads > 0 && static_cast<long long>(threadpool->get_thread_count()) != threads &&
       !threadpool->_unsafe_reset_threadpool(static_cast<uint32_t>(threads))) {
     *error = "the runtime's thread pool could not be resized to " + std::to_string(threads) + " threads";
@@ -316,6 +316,20 @@ void RelaunchWithHugePages(char** argv) {
 #else
   (void)argv;
 #endif
+}
+
+void DefineRuntimeFlags(Flags* flags) {
+  flags->Define("threads", "0", "threads for XNNPACK's operators (0: the runtime's default, one per core)");
+  flags->Define("huge_pages", "true",
+                "relaunch once with glibc's huge-page malloc (Linux, glibc >= 2.35): fewer TLB misses on large weights",
+                true);
+}
+
+long long ApplyRuntimeFlags(const Flags& flags, char** argv, std::string* error) {
+  if (flags.GetBool("huge_pages")) RelaunchWithHugePages(argv);
+  long long threads = 0;
+  if (!flags.GetInt("threads", 0, 1024, &threads, error)) return -1;
+  return SetThreads(threads, error);
 }
 
 bool LoadMethod(Module& module, const std::string& path, const std::string& method, std::string* error) {

@@ -7,6 +7,8 @@
 
 #include <executorch/extension/module/module.h>
 
+#include "runtime/flags.h"
+
 namespace rules_executorch {
 
 using executorch::aten::ScalarType;
@@ -42,6 +44,11 @@ void RelaunchWithHugePages(char** argv);
 long long SetThreads(long long threads, std::string* error);
 // Whether this process's malloc was started with huge pages (by the relaunch or the user).
 bool HugePageMalloc();
+// The flags every runner takes for the runtime itself: --threads and --huge_pages.
+void DefineRuntimeFlags(Flags* flags);
+// Applies them, before anything is loaded: the relaunch with huge pages, then the thread pool's
+// size. Returns the pool's size (as SetThreads), or -1 with one sentence in *error.
+long long ApplyRuntimeFlags(const Flags& flags, char** argv, std::string* error);
 
 struct TensorSpec {
   bool is_tensor = false;
