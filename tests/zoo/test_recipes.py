@@ -127,7 +127,8 @@ def test_mixed_types_are_found_where_the_pass_casts():
 def test_a_quantized_llm_program_is_the_same_without_idle_retraces(tmp_path, monkeypatch):
     """The exporter's own path on the tiny Q4_1 Llama with 8da4w (dynamic length, KV cache,
     attention inside XNNPACK, the exact grid's offsets): where both decomposition runs of the
-    edge conversion are needed or not, the bytes must not depend on leaving idle ones out."""
+    edge conversion are needed or not, the bytes must not depend on leaving idle ones out, nor
+    on the edge conversion's operator swaps being made in place instead of by re-tracing."""
     import executorch.exir.graph_module as graph_module
 
     from zoo import export
@@ -141,6 +142,8 @@ def test_a_quantized_llm_program_is_the_same_without_idle_retraces(tmp_path, mon
         return found
 
     monkeypatch.setattr(graph_module, "contains_any_call_fn_target_op", recording)
+    revalued, propagate = [], xnnpack._propagated_values
+    monkeypatch.setattr(xnnpack, "_propagated_values", lambda gm, changed: revalued.append(len(changed)) or propagate(gm, changed))
     settings = ExportSettings(source=ModelSource("zoo", "zoo/configs/llama_q4_1.json"), task="text-generation",
                               qlinear="8da4w", qembedding="8w", max_seq_len=64)
     @contextlib.contextmanager
@@ -156,6 +159,7 @@ def test_a_quantized_llm_program_is_the_same_without_idle_retraces(tmp_path, mon
         programs.append(path.read_bytes())
     assert programs[0] == programs[1]
     assert any(idle), "no decomposition run was left out: the test no longer covers it"
+    assert revalued and all(revalued), "no view was swapped in place: the test no longer covers it"
 
 
 def test_partitions_merge_unless_something_outside_sits_between():

@@ -297,6 +297,101 @@ def _no_idle_retraces():
                     (program_module, "_generate_edge_program", functional_edge_program))
 
 
+def _propagated_values(graph_module, changed):
+    """Re-evaluates node.meta["val"] on fake inputs for the nodes in `changed` and, in graph
+    order, for each node an input of which got a value of another shape, stride or dtype: what a
+    re-trace of the whole graph would give those nodes, while the others keep theirs."""
+    import torch
+    from torch._dispatch.python import enable_python_dispatcher
+    from torch._guards import detect_fake_mode
+
+    def layout(value):
+        if isinstance(value, torch.Tensor):
+            # as text: comparing symbolic sizes would guard on them
+            return str((tuple(value.shape), tuple(value.stride()), value.dtype, value.storage_offset()))
+        return str(value)
+
+    fake_mode = detect_fake_mode([node.meta.get("val") for node in graph_module.graph.nodes if node.op == "placeholder"])
+    moved = set()
+    for node in graph_module.graph.nodes:
+        if node.op != "call_function":
+            continue
+        if node not in changed and not any(arg in moved for arg in node.all_input_nodes):
+            continue
+        args, kwargs = torch.fx.node.map_arg((node.args, node.kwargs), lambda arg: arg.meta["val"])
+        with fake_mode, enable_python_dispatcher():
+            value = node.target(*args, **kwargs)
+        before = node.meta.get("val")
+        node.meta["val"] = value
+        if layout(value) != layout(before):
+            moved.add(node)
+
+
+def _in_place_edge_passes():
+    """The edge conversion re-traces the whole graph with fake tensors for each of three passes
+    that only swap operators: views for their copying variants, ATen operators for the edge
+    dialect's, memory formats for dim orders (together ~15 % of SmolLM2's export). These make
+    the same swaps in place, and only the views (now copies) and what their new layout reaches
+    are re-evaluated; the program is the same, byte for byte. (The edge conversion's
+    ScalarToTensorPass still re-traces the graph once, which also gives every node the
+    provenance the debug handles are made from.)"""
+    import torch
+    from executorch.exir.dialects.edge._ops import EdgeOpOverload
+    from executorch.exir.dim_order_utils import get_dim_order
+    from executorch.exir.pass_base import PassResult
+    from executorch.exir.passes.dim_order_ops_registry import DimOrderOpsMap
+    from executorch.exir.passes.replace_aten_with_edge_pass import aten_to_edge, should_lower_to_edge
+    from executorch.exir.program import _program as program_module
+    from torch._export.passes import replace_view_ops_with_view_copy_ops_pass as views
+
+    def swap(replacement, revalue=False):
+        """A pass class whose instances set each operator node's (target, kwargs) to
+        replacement(node) unless that is None."""
+        class InPlace:
+            def __call__(self, graph_module):
+                changed = set()
+                for node in graph_module.graph.nodes:
+                    if node.op == "call_function" and isinstance(node.target, (torch._ops.OpOverload, EdgeOpOverload)):
+                        swapped = replacement(node)
+                        if swapped is not None:
+                            node.target, node.kwargs = swapped
+                            changed.add(node)
+                if changed and revalue:
+                    _propagated_values(graph_module, changed)
+                if changed:
+                    graph_module.recompile()
+                return PassResult(graph_module, bool(changed))
+        return InPlace
+
+    def view_copy(node):
+        op = node.target
+        target = views._NON_FUNCTIONAL_OPS_TO_FUNCTIONAL_OPS.get(op) or views.get_view_copy_of_view_op(op._schema)
+        return (target, node.kwargs) if target is not None else None
+
+    def edge(node):
+        return (aten_to_edge(node.target), node.kwargs) if should_lower_to_edge(node.target) else None
+
+    def dim_order(node):
+        op = node.target
+        if not (isinstance(op, EdgeOpOverload) and op in DimOrderOpsMap):
+            return None
+        kwargs = dict(node.kwargs)
+        memory_format = kwargs.pop("memory_format", torch.preserve_format)
+        source = node.args[0].meta.get("val") if isinstance(node.args[0], torch.fx.Node) else None
+        if memory_format in (None, torch.preserve_format):
+            order = ([int(d) for d in source.dim_order()] if isinstance(source, torch.Tensor)
+                     else list(range(len(node.args[0]))))
+        else:
+            ndim = source.dim() if isinstance(source, torch.Tensor) else len(node.args[0])
+            order = get_dim_order(memory_format, ndim)
+        kwargs["dim_order"] = order
+        return DimOrderOpsMap[op], kwargs
+
+    return _patched((program_module, "ReplaceViewOpsWithViewCopyOpsPass", swap(view_copy, revalue=True)),
+                    (program_module, "OpReplacePass", swap(edge)),
+                    (program_module, "MemoryFormatOpsPass", swap(dim_order)))
+
+
 def _mergeable(nodes, order) -> bool:
     """Whether the graph nodes `nodes` can run as one delegate call: no path leaves the set and
     comes back into it (`order`: each node's position in the graph, a topological order)."""
@@ -356,9 +451,9 @@ def _partitioner():
 
 @contextlib.contextmanager
 def _lowering():
-    """The context one XNNPACK lowering runs in: _data_dependent_sizes, _slice_visitor and
-    _no_idle_retraces."""
-    with _data_dependent_sizes(), _slice_visitor(), _no_idle_retraces():
+    """The context one XNNPACK lowering runs in: _data_dependent_sizes, _slice_visitor,
+    _no_idle_retraces and _in_place_edge_passes."""
+    with _data_dependent_sizes(), _slice_visitor(), _no_idle_retraces(), _in_place_edge_passes():
         yield
 
 
