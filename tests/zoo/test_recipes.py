@@ -67,10 +67,11 @@ def test_skipping_passes_gives_the_same_program(every_rewrite):
 
 def test_each_skippable_pass_runs_where_it_applies(every_rewrite, monkeypatch):
     """The passes the recipe may skip run on this module's partitions (else the test above would
-    not cover them), except three that this lowering does not reach with a float module:
+    not cover them), except five that this lowering does not reach with a float module:
     to_edge_transform_and_lower keeps prelu and scaled_dot_product_attention whole for the
-    partitioner, and PropagateCustomMetaPass copies tags of quantized weights (the tied
-    data-file programs of quantized_test depend on it)."""
+    partitioner, PropagateCustomMetaPass copies tags of quantized weights (the tied data-file
+    programs of quantized_test depend on it), and no partition holds an operator on constants
+    alone or an mm for ConstPropPass and ConvertToLinearPass (see the test after this one)."""
     import executorch.exir.program._program as program
 
     ran, transform = set(), program._transform
@@ -81,8 +82,42 @@ def test_each_skippable_pass_runs_where_it_applies(every_rewrite, monkeypatch):
 
     monkeypatch.setattr(program, "_transform", recording)
     _program(every_rewrite, xnnpack.Xnnpack.lowering)
-    assert set(xnnpack._rewrites()) - ran == {"PReLUReshapePass", "ConvertToSDPAPass", "PropagateCustomMetaPass"}
+    assert set(xnnpack._rewrites()) - ran == {"PReLUReshapePass", "ConvertToSDPAPass", "PropagateCustomMetaPass", "ConstPropPass",
+                                             "ConvertToLinearPass"}
 
+
+def test_folding_and_linear_conversion_are_found_where_the_passes_rewrite():
+    """ConstPropPass and ConvertToLinearPass are skipped only where they would not change the
+    graph: an operator on constants alone to fold, an mm of a transposed weight to turn into a
+    linear layer."""
+    from executorch.backends.xnnpack._passes.convert_to_linear import ConvertToLinearPass
+    from executorch.exir import to_edge
+    from executorch.exir.passes.const_prop_pass import ConstPropPass
+
+    class Constant(torch.nn.Module):
+        def forward(self, x):
+            return x + torch.full((8,), 2.0) * 3.0
+
+    class Product(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.weight = torch.nn.Parameter(torch.randn(8, 8))
+
+        def forward(self, x):
+            return torch.mm(x, self.weight.t())
+
+    rewrites = xnnpack._rewrites()
+    for name, pass_class, module, rewrites_it in [
+            ("ConstPropPass", ConstPropPass, Constant(), True), ("ConstPropPass", ConstPropPass, torch.nn.ReLU(), False),
+            ("ConvertToLinearPass", ConvertToLinearPass, Product(), True),
+            ("ConvertToLinearPass", ConvertToLinearPass, torch.nn.ReLU(), False)]:
+        with torch.no_grad():
+            graph_module = to_edge(torch.export.export(module, (torch.randn(2, 8),))).exported_program().graph_module
+            before = [(node.op, str(node.target)) for node in graph_module.graph.nodes]
+            may_change = rewrites[name](graph_module)
+            after = pass_class()(graph_module).graph_module
+        changed = before != [(node.op, str(node.target)) for node in after.graph.nodes]
+        assert may_change == rewrites_it == changed, (name, module)
 
 class EdgeRewrites(torch.nn.Module):
     """What the skippable passes of the edge conversion rewrite: a size used as a tensor, a

@@ -45,10 +45,16 @@ def _rewrites():
     """For XNNPACK's preprocessing passes that rewrite only particular operators: when each can
     change a partition's graph. Each such pass re-traces the whole partition even when it finds
     nothing to do (a sixth of SmolLM2's export went there); passes not named here always run."""
+    import torch
+    from executorch.backends.transforms.addmm_mm_to_linear import get_dqlinear_input, get_shape
+    from executorch.backends.xnnpack._passes.convert_to_linear import ConvertToLinearPass
     from executorch.backends.xnnpack._passes.fuse_activation_pass import FuseActivationPass
     from executorch.backends.xnnpack.partition.graphs import bilinear_2d, sdpa
     from executorch.backends.xnnpack.utils.quant_utils import is_dequant, is_quant
+    from executorch.exir.dialects._ops import ops as exir_ops
+    from executorch.exir.dialects.edge._ops import EdgeOpOverload
     from executorch.exir.passes.memory_format_ops_pass import MemoryFormatOpsMap
+    from torch.fx.passes.utils.source_matcher_utils import get_source_partitions
 
     def custom_meta_to_propagate(graph_module):
         return any((is_quant(node) or is_dequant(node)) and node.args and "custom" in getattr(node.args[0], "meta", {})
@@ -58,8 +64,42 @@ def _rewrites():
         return any(node.op == "call_function" and getattr(node.target, "__name__", None) == "aten.cat.default"
                    and len(node.args[0]) > 5 for node in graph_module.graph.nodes)
 
+    def constants_to_fold(graph_module):
+        # ConstPropPass folds an operator whose inputs are all constant (get_attr nodes, or none),
+        # then what only such operators feed (quantize/dequantize aside: kept here, to be safe)
+        return any(node.op == "call_function" and isinstance(node.target, (torch._ops.OpOverload, EdgeOpOverload))
+                   and all(arg.op == "get_attr" for arg in node.all_input_nodes) for node in graph_module.graph.nodes)
+
+    def products_to_rewrite(graph_module):
+        # ConvertToLinearPass: [add]mm (and a linear layer's bmm) become linear, then the view
+        # copies around a linear and what is left dead are removed
+        mm = {exir_ops.edge.aten.mm.default, exir_ops.edge.aten.addmm.default}
+        nodes = graph_module.graph.nodes
+        if any(node.target in mm for node in nodes):
+            return True
+        partitions = get_source_partitions(graph_module.graph, ConvertToLinearPass.linear_modules)
+        if any(node.target in ConvertToLinearPass.targets for found in partitions.values() for partition in found
+               for node in partition.nodes):
+            return True
+        for node in nodes:
+            if node.op == "call_function" and node.target == exir_ops.edge.aten.linear.default:
+                source, users = node.args[0], list(node.users)
+                if get_dqlinear_input(source) not in (None, source):
+                    return True
+                if len(users) == 1 and users[0].op == "call_function" and users[0].target == exir_ops.edge.aten.view_copy.default:
+                    weight = node.args[1].meta.get("val")
+                    if weight is None:
+                        return True
+                    shape = list(get_shape(source))
+                    shape[-1] = weight.shape[0]
+                    if shape == list(get_shape(users[0])):  # the view would go
+                        return True
+        return any(node.op == "call_function" and not node.users and not node.is_impure() for node in nodes)
+
     batch_norm = _has("aten._native_batch_norm_legit_no_training.default", "aten.native_batch_norm.default")
     return {
+        "ConstPropPass": constants_to_fold,
+        "ConvertToLinearPass": products_to_rewrite,
         "DimOrderOpsRevertPass": lambda gm: not _call_targets(gm).isdisjoint(MemoryFormatOpsMap),
         "ConvertToUpsampleBilinear2d": _matches_a_pattern(bilinear_2d.get_graphs),
         "PropagateCustomMetaPass": custom_meta_to_propagate,
