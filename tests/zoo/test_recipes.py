@@ -197,6 +197,20 @@ def test_a_quantized_llm_program_is_the_same_without_idle_retraces(tmp_path, mon
     assert revalued and all(revalued), "no view was swapped in place: the test no longer covers it"
 
 
+
+def test_control_flow_keeps_the_edge_conversion_passes_that_re_trace():
+    """A graph with a higher-order operator (torch.cond and its branch submodules) goes to
+    ExecuTorch's own operator-swapping passes: the same program as without the recipe's
+    shortcuts."""
+
+    class Branches(torch.nn.Module):
+        def forward(self, x):
+            y = x.reshape(2, 6).t()
+            return torch.cond(y.sum() > 0, lambda a: a.sin(), lambda a: a.cos(), (y,)) + 1
+
+    assert _program(Branches(), xnnpack.Xnnpack.lowering, inputs=(torch.randn(3, 4),)) == \
+        _program(Branches(), contextlib.nullcontext, inputs=(torch.randn(3, 4),))
+
 def test_partitions_merge_unless_something_outside_sits_between():
     """XNNPACK partitions that feed each other directly become one delegate call; one fed
     through an operator XNNPACK does not take stays apart (merging it would make a cycle)."""

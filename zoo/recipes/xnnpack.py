@@ -384,11 +384,14 @@ def _in_place_edge_passes():
     from executorch.exir.program import _program as program_module
     from torch._export.passes import replace_view_ops_with_view_copy_ops_pass as views
 
-    def swap(replacement, revalue=False):
+    def swap(original, replacement, revalue=False):
         """A pass class whose instances set each operator node's (target, kwargs) to
-        replacement(node) unless that is None."""
+        replacement(node) unless that is None; graphs with control flow (submodules called by
+        higher-order operators) go to the original pass."""
         class InPlace:
             def __call__(self, graph_module):
+                if any(isinstance(node.target, torch._ops.HigherOrderOperator) for node in graph_module.graph.nodes):
+                    return original()(graph_module)
                 changed = set()
                 for node in graph_module.graph.nodes:
                     if node.op == "call_function" and isinstance(node.target, (torch._ops.OpOverload, EdgeOpOverload)):
@@ -427,9 +430,11 @@ def _in_place_edge_passes():
         kwargs["dim_order"] = order
         return DimOrderOpsMap[op], kwargs
 
-    return _patched((program_module, "ReplaceViewOpsWithViewCopyOpsPass", swap(view_copy, revalue=True)),
-                    (program_module, "OpReplacePass", swap(edge)),
-                    (program_module, "MemoryFormatOpsPass", swap(dim_order)))
+    return _patched(
+        (program_module, "ReplaceViewOpsWithViewCopyOpsPass",
+         swap(program_module.ReplaceViewOpsWithViewCopyOpsPass, view_copy, revalue=True)),
+        (program_module, "OpReplacePass", swap(program_module.OpReplacePass, edge)),
+        (program_module, "MemoryFormatOpsPass", swap(program_module.MemoryFormatOpsPass, dim_order)))
 
 
 def _mergeable(nodes, order) -> bool:
