@@ -12,6 +12,8 @@
 #include <cstring>
 #include <fstream>
 
+#include <executorch/runtime/backend/interface.h>
+
 #include "runtime/file.h"
 
 #if defined(__linux__)
@@ -332,6 +334,21 @@ long long ApplyRuntimeFlags(const Flags& flags, char** argv, std::string* error)
   return SetThreads(threads, error);
 }
 
+namespace {
+
+// The first backend `method` delegates to that this binary has not registered, or "".
+std::string UnlinkedBackend(Module& module, const std::string& method) {
+  auto meta = module.method_meta(method);
+  if (!meta.ok()) return "";
+  for (size_t i = 0; i < meta->num_backends(); ++i) {
+    auto name = meta->get_backend_name(i);
+    if (name.ok() && executorch::runtime::get_backend_class(*name) == nullptr) return *name;
+  }
+  return "";
+}
+
+}  // namespace
+
 bool LoadMethod(Module& module, const std::string& path, const std::string& method, std::string* error) {
   auto names = module.method_names();
   if (!names.ok()) {
@@ -350,8 +367,11 @@ bool LoadMethod(Module& module, const std::string& path, const std::string& meth
   if (err != Error::Ok) {
     std::string hint;
     if (err == Error::OperatorMissing) hint = " (an operator's kernel is not linked into this runner)";
-    if (err == Error::NotFound) hint = " (a delegate backend is not linked into this runner)";
-    if (err == Error::InvalidState || err == Error::InvalidExternalData) {
+    const std::string missing = err == Error::NotFound ? UnlinkedBackend(module, method) : "";
+    if (!missing.empty()) {
+      hint = " (its delegate backend " + missing + " is not linked into this runner)";
+    } else if (err == Error::NotFound || err == Error::InvalidState || err == Error::InvalidExternalData) {
+      // a delegate's constant not found by name, or a constant of the wrong type or size
       hint = " (its constants are in a data file: pass the .ptd exported with it as --data PATH.ptd)";
     }
     *error = "cannot load method \"" + method + "\" of " + path + ": " + ErrorName(err) + hint;

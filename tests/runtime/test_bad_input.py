@@ -91,6 +91,24 @@ def test_instruction_calling_a_missing_operator(tmp_path):
                  f"calls operator #999 of {len(plan.operators)}")
 
 
+def test_program_for_a_backend_the_runner_does_not_link(tmp_path):
+    """A program delegated to a backend this runner has not registered (ExecuTorch's demo
+    backend) names the backend."""
+    import torch
+    from executorch.exir import to_edge_transform_and_lower
+    from executorch.exir.backend.test.op_partitioner_demo import AddMulPartitionerDemo
+
+    class AddMul(torch.nn.Module):
+        def forward(self, a, b):
+            return torch.mm(a, b) + a
+
+    inputs = (torch.ones(2, 2), torch.ones(2, 2))
+    edge = to_edge_transform_and_lower(torch.export.export(AddMul(), inputs), partitioner=[AddMulPartitionerDemo()])
+    program = tmp_path / "demo.pte"
+    program.write_bytes(edge.to_executorch().buffer)
+    assert_error(run(METHOD_RUNNER, "--model", str(program)), "its delegate backend BackendWithCompilerDemo is not linked into this runner")
+
+
 def test_program_with_a_missing_wrong_or_damaged_data_file(tmp_path):
     program = tmp_path / "tied.pte"  # no sibling tied.ptd here
     program.write_bytes(open("zoo/llama_tied_pte.pte", "rb").read())
