@@ -9,6 +9,7 @@ and renamed into place, so an interrupted export leaves nothing half-written.
 import argparse
 import contextlib
 import hashlib
+import io
 import json
 import os
 import sys
@@ -100,6 +101,11 @@ def _inferred_reshape_sizes(graph_module):
     for node in graph_module.graph.nodes:
         if node.op != "call_function" or node.target != exir_ops.edge.aten.view_copy.default:
             continue
+        source = node.args[0]
+        if getattr(source, "target", None) == node.target and len(source.users) == 1:
+            # a reshape of a reshape is one reshape (edge tensors are contiguous)
+            node.args = (source.args[0],) + tuple(node.args[1:])
+            changed = True
         if all(isinstance(size, int) for size in node.args[1]) or "val" not in node.meta:
             continue
         sizes = [size if isinstance(size, int) else -1 for size in node.meta["val"].shape]
@@ -149,13 +155,22 @@ def _tied_table_placeholders(exported, tied):
         found = [(name, fqn[: len(fqn) - len(tensor)]) for name, fqn in named.items() if fqn == tensor or fqn.endswith("." + tensor)]
         return found[0] if len(found) == 1 else None
 
-    # an unquantized tied table is one parameter; export names it after either of its owners
+    # an unquantized tied table is one parameter: strict export lifts it once, named after either
+    # of its owners, non-strict export once per owner (both placeholders hold the same tensor)
     table = find(tied.embedding) or find(tied.output + ".weight")
     scales = find(tied.scales) if tied.scales else None
     if table is None or (tied.scales and scales is None):
         raise ExportModelError(f"cannot find the tied embedding table {tied.embedding} in the exported program")
     lookup = [table[0]] + ([scales[0]] if scales else [])
+    other = find(tied.output + ".weight")
+    if other is not None and other[0] != table[0] and _same_tensor(exported, named[table[0]], named[other[0]]):
+        lookup.append(other[0])
     return lookup, "p_" + (table[1] + tied.output).replace(".", "_") + "_"
+
+
+def _same_tensor(exported, fqn, other):
+    tensors = exported.state_dict
+    return fqn in tensors and other in tensors and tensors[fqn] is tensors[other]
 
 
 def _delegate_constants_to_data_file(names, prefix):
@@ -201,14 +216,7 @@ def lower(settings: ExportSettings, plan, tied=None):
     recipe = registry.RECIPES.get(settings.recipe)
     name = settings.source.label or settings.source.path
     try:
-        with torch.no_grad():
-            exported = torch.export.export(
-                plan.module,
-                plan.example_args,
-                plan.example_kwargs or None,
-                dynamic_shapes=plan.dynamic_shapes,
-                strict=True,
-            )
+        exported = _traced(plan)
     except ExportError:
         raise
     except Exception as e:  # noqa: BLE001 - torch.export raises many kinds
@@ -236,6 +244,26 @@ def lower(settings: ExportSettings, plan, tied=None):
             external_constants=external_constants))
     except Exception as e:  # noqa: BLE001
         raise ExportModelError(f"lowering {name} with recipe {settings.recipe!r} failed: {_first_line(e)}") from e
+
+
+def _traced(plan):
+    """torch.export of the plan (non-strict: the module runs as Python, its tensor operations
+    traced). torch prints the partial graph of a failed trace to stderr; it goes with the error
+    instead (shown with --verbose), so the exporter's error stays one line."""
+    import torch
+
+    printed = io.StringIO()
+    try:
+        with torch.no_grad(), contextlib.redirect_stderr(printed):
+            return torch.export.export(plan.module, plan.example_args, plan.example_kwargs or None,
+                                       dynamic_shapes=plan.dynamic_shapes, strict=False)
+    except Exception as e:
+        if printed.getvalue().strip():
+            e.add_note(printed.getvalue().strip())
+        printed = io.StringIO()
+        raise
+    finally:
+        sys.stderr.write(printed.getvalue())
 
 
 class ExportModelError(Exception):

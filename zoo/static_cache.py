@@ -58,7 +58,7 @@ def grouped_attention(module, query, key, value, attention_mask, scaling=None, d
         scores = torch.tanh(scores / softcap) * softcap
     probs = torch.softmax((scores + mask).float(), dim=-1).to(value.dtype)
     out = torch.bmm(probs, values)  # [kv_heads, groups * n, d]
-    return out.reshape(1, heads, n, dim).transpose(1, 2), None
+    return out.view(kv_heads, groups, n, dim).view(1, heads, n, dim).transpose(1, 2), None
 
 
 def _additive_mask(mask, n, length, dtype):

@@ -262,7 +262,9 @@ def _slice_visitor():
 
 def _no_idle_retraces():
     """Re-traces of a whole graph that cannot change it are left out; the program is the one
-    XNNPACK's own lowering gives, byte for byte, in less time:
+    XNNPACK's own lowering gives, in less time, byte for byte but for the numbering of debug
+    handles (they follow node order, and a re-trace moves a size computation of a non-strict
+    export up to the others at the top of the graph):
     - XNNPACK's preprocessing skips a pass that cannot change the partition at hand (see
       _rewrites), and so does the conversion to the edge dialect (see _edge_rewrites);
     - a decomposition run over a table none of whose operators is in the graph returns the
