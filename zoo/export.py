@@ -210,7 +210,6 @@ def lower(settings: ExportSettings, plan, tied=None):
     """torch.export + edge lowering + ExecuTorch serialization of an ExportPlan. With a TiedTable,
     the table goes to the data file twice (as the embedding's constant and as the delegate's
     output-projection weight), where equal bytes are stored once."""
-    import torch
     from executorch.exir import EdgeCompileConfig, ExecutorchBackendConfig, to_edge_transform_and_lower
 
     recipe = registry.RECIPES.get(settings.recipe)

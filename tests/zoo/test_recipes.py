@@ -163,7 +163,9 @@ def test_a_quantized_llm_program_is_the_same_without_idle_retraces(tmp_path, mon
     """The exporter's own path on the tiny Q4_1 Llama with 8da4w (dynamic length, KV cache,
     attention inside XNNPACK, the exact grid's offsets): where both decomposition runs of the
     edge conversion are needed or not, the bytes must not depend on leaving idle ones out, nor
-    on the edge conversion's operator swaps being made in place instead of by re-tracing.
+    on the edge conversion's operator swaps being made in place instead of by re-tracing, nor on
+    the graph being put in order in place after each partition is cut out, nor on a partition
+    that XNNPACK's memory-format pass left as it was not being re-traced.
 
     One thing differs and is numbered away: debug handles follow node order, and a second
     re-trace of a non-strict export moves a size computation (the grouped queries' rows) up to
@@ -187,6 +189,10 @@ def test_a_quantized_llm_program_is_the_same_without_idle_retraces(tmp_path, mon
     monkeypatch.setattr(graph_module, "contains_any_call_fn_target_op", recording)
     revalued, propagate = [], xnnpack._propagated_values
     monkeypatch.setattr(xnnpack, "_propagated_values", lambda gm, changed: revalued.append(len(changed)) or propagate(gm, changed))
+    kept, unchanged = [], xnnpack._unchanged
+    monkeypatch.setattr(xnnpack, "_unchanged", lambda gm, before: kept.append(unchanged(gm, before)) or kept[-1])
+    ordered, order = [], xnnpack._legal_order
+    monkeypatch.setattr(xnnpack, "_legal_order", lambda nodes, first: ordered.append(len(nodes)) or order(nodes, first))
     settings = ExportSettings(source=ModelSource("zoo", "zoo/configs/llama_q4_1.json"), task="text-generation",
                               qlinear="8da4w", qembedding="8w", max_seq_len=64)
     @contextlib.contextmanager
@@ -216,6 +222,8 @@ def test_a_quantized_llm_program_is_the_same_without_idle_retraces(tmp_path, mon
     assert programs[0] == programs[1]
     assert any(idle), "no decomposition run was left out: the test no longer covers it"
     assert revalued and all(revalued), "no view was swapped in place: the test no longer covers it"
+    assert any(kept), "no partition kept its graph without a re-trace: the test no longer covers it"
+    assert ordered, "the whole graph was never put in order in place: the test no longer covers it"
 
 
 
