@@ -165,7 +165,8 @@ def test_a_quantized_llm_program_is_the_same_without_idle_retraces(tmp_path, mon
     edge conversion are needed or not, the bytes must not depend on leaving idle ones out, nor
     on the edge conversion's operator swaps being made in place instead of by re-tracing, nor on
     the graph being put in order in place after each partition is cut out, nor on a partition
-    that XNNPACK's memory-format pass left as it was not being re-traced.
+    that XNNPACK's memory-format pass left as it was not being re-traced, nor on numbers given
+    for tensors (x * 0.125) being made tensor constants in place.
 
     One thing differs and is numbered away: debug handles follow node order, and a second
     re-trace of a non-strict export moves a size computation (the grouped queries' rows) up to
@@ -191,6 +192,9 @@ def test_a_quantized_llm_program_is_the_same_without_idle_retraces(tmp_path, mon
     monkeypatch.setattr(xnnpack, "_propagated_values", lambda gm, changed: revalued.append(len(changed)) or propagate(gm, changed))
     kept, unchanged = [], xnnpack._unchanged
     monkeypatch.setattr(xnnpack, "_unchanged", lambda gm, before: kept.append(unchanged(gm, before)) or kept[-1])
+    from executorch.exir.passes.scalar_to_tensor_pass import ScalarToTensorPass
+    retraced, scalars = [], ScalarToTensorPass.call
+    monkeypatch.setattr(ScalarToTensorPass, "call", lambda self, gm: retraced.append(len(programs)) or scalars(self, gm))
     ordered, order = [], xnnpack._legal_order
     monkeypatch.setattr(xnnpack, "_legal_order", lambda nodes, first: ordered.append(len(nodes)) or order(nodes, first))
     settings = ExportSettings(source=ModelSource("zoo", "zoo/configs/llama_q4_1.json"), task="text-generation",
@@ -224,6 +228,7 @@ def test_a_quantized_llm_program_is_the_same_without_idle_retraces(tmp_path, mon
     assert revalued and all(revalued), "no view was swapped in place: the test no longer covers it"
     assert any(kept), "no partition kept its graph without a re-trace: the test no longer covers it"
     assert ordered, "the whole graph was never put in order in place: the test no longer covers it"
+    assert 0 in retraced and 1 not in retraced, "numbers were not made tensors in place: the test no longer covers it"
 
 
 

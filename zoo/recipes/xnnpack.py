@@ -463,9 +463,8 @@ def _in_place_edge_passes():
     that only swap operators: views for their copying variants, ATen operators for the edge
     dialect's, memory formats for dim orders (together ~15 % of SmolLM2's export). These make
     the same swaps in place, and only the views (now copies) and what their new layout reaches
-    are re-evaluated; the program is the same, byte for byte. (The edge conversion's
-    ScalarToTensorPass still re-traces the graph once, which also gives every node the
-    provenance the debug handles are made from.)"""
+    are re-evaluated; the program is the same, byte for byte. The edge conversion's
+    ScalarToTensorPass, a fourth such re-trace, is made in place too (_scalars_as_tensors)."""
     import torch
     from executorch.exir.dialects.edge._ops import EdgeOpOverload
     from executorch.exir.dim_order_utils import get_dim_order
@@ -521,11 +520,92 @@ def _in_place_edge_passes():
         kwargs["dim_order"] = order
         return DimOrderOpsMap[op], kwargs
 
+    edge_passes = program_module._get_aten_to_edge_passes
+
+    def with_scalars_in_place(config):
+        return tuple([_scalars_as_tensors(p) for p in passes] for passes in edge_passes(config))
+
     return _patched(
         (program_module, "ReplaceViewOpsWithViewCopyOpsPass",
          swap(program_module.ReplaceViewOpsWithViewCopyOpsPass, view_copy, revalue=True)),
         (program_module, "OpReplacePass", swap(program_module.OpReplacePass, edge)),
-        (program_module, "MemoryFormatOpsPass", swap(program_module.MemoryFormatOpsPass, dim_order)))
+        (program_module, "MemoryFormatOpsPass", swap(program_module.MemoryFormatOpsPass, dim_order)),
+        (program_module, "_get_aten_to_edge_passes", with_scalars_in_place))
+
+
+def _scalars_as_tensors(graph_pass):
+    """`graph_pass`, or for ExecuTorch's ScalarToTensorPass (which re-traces the whole graph to
+    turn each number given where an operator takes a tensor, e.g. x * 0.125, into a tensor
+    constant) the same change made in place: each such number becomes a get_attr constant
+    before its operator, named as the re-trace names them, and the operators are re-evaluated.
+    Nodes without provenance (size queries the export added) get themselves as their origin,
+    which a re-trace would give them. Graphs with control flow, or whose module already holds
+    a constant of such a name, go to the pass."""
+    import itertools
+
+    import torch
+    from executorch.exir.pass_base import PassResult, map_args
+    from executorch.exir.passes.scalar_to_tensor_pass import ScalarToTensorPass
+    from torch.fx.traceback import NodeSource, NodeSourceAction
+
+    if not isinstance(getattr(graph_pass, "__wrapped__", graph_pass), ScalarToTensorPass):
+        return graph_pass
+
+    def in_place(graph_module):
+        nodes = list(graph_module.graph.nodes)
+        if any(isinstance(node.target, torch._ops.HigherOrderOperator) for node in nodes) or \
+                any(name.startswith("_tensor_constant") for name, _ in graph_module.named_buffers()) or \
+                any(name.startswith("_tensor_constant") for name in vars(graph_module)):
+            return graph_pass(graph_module)
+        fake_mode = next((n.meta["val"].fake_mode for n in nodes if n.op == "placeholder"
+                          and isinstance(n.meta.get("val"), torch._subclasses.FakeTensor)), None)
+        names = (f"_tensor_constant{i}" for i in itertools.count())
+        changed = set()
+        for node in nodes:
+            if node.op != "call_function" or not isinstance(node.target, torch._ops.OpOverload):
+                continue
+            numbers = []
+
+            class Number:  # a number's place in the arguments, until its constant exists
+                def __init__(self, value):
+                    self.index = len(numbers)
+                    numbers.append(value)
+
+            def coerce(value, argument):
+                if isinstance(value, (float, int, bool)) and isinstance(argument.type, torch.TensorType):
+                    return Number(value)
+                return value
+
+            args, kwargs = map_args(node.target, coerce, node.args, node.kwargs)
+            if not numbers:
+                continue
+            constants = []
+            for value in numbers:
+                name = next(names)
+                tensor = torch.tensor(value)
+                setattr(graph_module, name, tensor)
+                with graph_module.graph.inserting_before(node):
+                    constant = graph_module.graph.get_attr(name)
+                constant.meta.update(node.meta)
+                constant.meta["val"] = fake_mode.from_tensor(tensor) if fake_mode else tensor
+                constant.meta["tensor_meta"] = None
+                constants.append(constant)
+
+            def placed(value):
+                return constants[value.index] if isinstance(value, Number) else value
+
+            node.args = tuple(placed(a) for a in args)
+            node.kwargs = {k: placed(v) for k, v in kwargs.items()}
+            changed.add(node)
+        for node in nodes:
+            if node.op not in ("placeholder", "output") and "from_node" not in node.meta:
+                node.meta["from_node"] = [NodeSource(node, "ScalarToTensorPass", NodeSourceAction.CREATE)]
+        if changed:
+            _propagated_values(graph_module, changed)
+            graph_module.recompile()
+        return PassResult(graph_module, bool(changed))
+
+    return in_place
 
 
 def _mergeable(nodes, order) -> bool:
