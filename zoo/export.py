@@ -405,14 +405,15 @@ def export(settings: ExportSettings, pte_path: str, manifest_path: str = None, t
         quantize.QLINEAR.get(settings.qoutput)
     torch.manual_seed(0)
 
-    loaded = sources.load(settings.source)
-    task_name = settings.task or infer_task(loaded)
-    task = registry.TASKS.get(task_name)
-    model = task.load(loaded, settings).to(dtype)
-    fused_projections = fusion.fuse_sibling_projections(model)
-    quantization, tied = quantize.quantize_model(model, settings.qlinear, settings.qlinear_group_size, settings.qembedding,
-                                                 settings.qoutput, share_tied=settings.data_file, exact_grid=settings.exact_grid)
-    plan = task.plan(model, loaded, settings)
+    with sources.gguf_read_once():
+        loaded = sources.load(settings.source)
+        task_name = settings.task or infer_task(loaded)
+        task = registry.TASKS.get(task_name)
+        model = task.load(loaded, settings).to(dtype)
+        fused_projections = fusion.fuse_sibling_projections(model)
+        quantization, tied = quantize.quantize_model(model, settings.qlinear, settings.qlinear_group_size, settings.qembedding,
+                                                     settings.qoutput, share_tied=settings.data_file, exact_grid=settings.exact_grid)
+        plan = task.plan(model, loaded, settings)
     plan.example_args = _cast_inputs(plan.example_args, dtype)
     plan.example_kwargs = _cast_inputs(plan.example_kwargs, dtype)
 

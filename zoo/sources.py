@@ -1,5 +1,6 @@
 """Model sources: zoo configs (seeded random weights), HF checkpoint directories, GGUF files and
 user factories. Each loader returns a LoadedModel; none of them touches the network."""
+import contextlib
 import dataclasses
 import importlib
 import json
@@ -175,6 +176,33 @@ def _load_module(source: ModelSource) -> LoadedModel:
     if isinstance(example_inputs, torch.Tensor):
         example_inputs = (example_inputs,)
     return LoadedModel(model=model.eval(), example_inputs=tuple(example_inputs))
+
+
+@contextlib.contextmanager
+def gguf_read_once():
+    """Within the context each GGUF file is parsed once: transformers parses the whole file
+    (metadata, tokenizer vocabulary and merges included, ~3 s for SmolLM2) for the config, twice
+    for the weights and once more for the tokenizer. The parsed reader is only read from."""
+    try:
+        import gguf
+    except ImportError:  # no GGUF support installed: nothing to share
+        yield
+        return
+    read = gguf.GGUFReader
+    readers = {}
+
+    def reader(path, *args, **kwargs):
+        real = os.path.realpath(path)
+        key = (real, os.stat(real).st_mtime_ns, args, tuple(sorted(kwargs.items())))
+        if key not in readers:
+            readers[key] = read(path, *args, **kwargs)
+        return readers[key]
+
+    gguf.GGUFReader = reader
+    try:
+        yield
+    finally:
+        gguf.GGUFReader = read
 
 
 def hf_tokenizer(loaded: LoadedModel):

@@ -88,3 +88,41 @@ def test_wrapper_matches_eager_and_leaves_other_models_of_the_family_alone(name)
     other = dict(config, config=dict(config["config"], head_dim=2 * model.config.head_dim))
     with torch.no_grad():
         assert build_zoo_model(other)(ids).logits.isfinite().all()
+
+
+def test_a_gguf_file_is_parsed_once_within_an_export(tmp_path, monkeypatch):
+    """transformers parses a whole GGUF file for the config, twice for the weights and again for
+    the tokenizer, each time importing the reader at the call; within sources.gguf_read_once
+    the file is parsed once, and the reader is put back after."""
+    import inspect
+
+    import gguf
+    import numpy as np
+    from transformers import modeling_gguf_pytorch_utils
+
+    from zoo import sources
+
+    path = tmp_path / "tiny.gguf"
+    writer = gguf.GGUFWriter(str(path), "llama")
+    writer.add_uint32("llama.block_count", 1)
+    writer.add_tensor("token_embd.weight", np.ones((4, 2), np.float32))
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    parsed = []
+
+    class Counting(gguf.GGUFReader):
+        def __init__(self, *args, **kwargs):
+            parsed.append(args)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(gguf, "GGUFReader", Counting)
+    assert "from gguf import GGUFReader" in inspect.getsource(modeling_gguf_pytorch_utils.load_gguf_checkpoint)
+    with sources.gguf_read_once():
+        from gguf import GGUFReader
+
+        first, again = GGUFReader(str(path)), GGUFReader(str(tmp_path / "." / "tiny.gguf"))
+    assert first is again and len(parsed) == 1
+    assert [t.name for t in first.tensors] == ["token_embd.weight"]
+    assert gguf.GGUFReader is Counting
