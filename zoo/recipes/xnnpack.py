@@ -560,22 +560,22 @@ def _scalars_as_tensors(graph_pass):
         fake_mode = next((n.meta["val"].fake_mode for n in nodes if n.op == "placeholder"
                           and isinstance(n.meta.get("val"), torch._subclasses.FakeTensor)), None)
         names = (f"_tensor_constant{i}" for i in itertools.count())
-        changed = set()
+        changed, numbers = set(), []
+
+        class Number:  # a number's place in an operator's arguments, until its constant exists
+            def __init__(self, value):
+                self.index = len(numbers)
+                numbers.append(value)
+
+        def coerce(value, argument):
+            if isinstance(value, (float, int, bool)) and isinstance(argument.type, torch.TensorType):
+                return Number(value)
+            return value
+
         for node in nodes:
             if node.op != "call_function" or not isinstance(node.target, torch._ops.OpOverload):
                 continue
-            numbers = []
-
-            class Number:  # a number's place in the arguments, until its constant exists
-                def __init__(self, value):
-                    self.index = len(numbers)
-                    numbers.append(value)
-
-            def coerce(value, argument):
-                if isinstance(value, (float, int, bool)) and isinstance(argument.type, torch.TensorType):
-                    return Number(value)
-                return value
-
+            numbers.clear()
             args, kwargs = map_args(node.target, coerce, node.args, node.kwargs)
             if not numbers:
                 continue
