@@ -157,14 +157,14 @@ def _tied_table_placeholders(exported, tied):
 
     # an unquantized tied table is one parameter: strict export lifts it once, named after either
     # of its owners, non-strict export once per owner (both placeholders hold the same tensor)
-    table = find(tied.embedding) or find(tied.output + ".weight")
+    embedding, output = find(tied.embedding), find(tied.output + ".weight")
+    table = embedding or output
     scales = find(tied.scales) if tied.scales else None
     if table is None or (tied.scales and scales is None):
         raise ExportModelError(f"cannot find the tied embedding table {tied.embedding} in the exported program")
     lookup = [table[0]] + ([scales[0]] if scales else [])
-    other = find(tied.output + ".weight")
-    if other is not None and other[0] != table[0] and _same_tensor(exported, named[table[0]], named[other[0]]):
-        lookup.append(other[0])
+    if embedding and output and _same_tensor(exported, named[embedding[0]], named[output[0]]):
+        lookup.append(output[0])
     return lookup, "p_" + (table[1] + tied.output).replace(".", "_") + "_"
 
 
@@ -254,15 +254,14 @@ def _traced(plan):
     printed = io.StringIO()
     try:
         with torch.no_grad(), contextlib.redirect_stderr(printed):
-            return torch.export.export(plan.module, plan.example_args, plan.example_kwargs or None,
-                                       dynamic_shapes=plan.dynamic_shapes, strict=False)
+            exported = torch.export.export(plan.module, plan.example_args, plan.example_kwargs or None,
+                                           dynamic_shapes=plan.dynamic_shapes, strict=False)
     except Exception as e:
         if printed.getvalue().strip():
             e.add_note(printed.getvalue().strip())
-        printed = io.StringIO()
         raise
-    finally:
-        sys.stderr.write(printed.getvalue())
+    sys.stderr.write(printed.getvalue())
+    return exported
 
 
 class ExportModelError(Exception):

@@ -58,6 +58,8 @@ def grouped_attention(module, query, key, value, attention_mask, scaling=None, d
         scores = torch.tanh(scores / softcap) * softcap
     probs = torch.softmax((scores + mask).float(), dim=-1).to(value.dtype)
     out = torch.bmm(probs, values)  # [kv_heads, groups * n, d]
+    # two views, not one reshape: non-strict tracing cannot prove that reshape's strides for
+    # every length (the edge graph folds the two back into one)
     return out.view(kv_heads, groups, n, dim).view(1, heads, n, dim).transpose(1, 2), None
 
 
