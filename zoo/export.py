@@ -226,6 +226,7 @@ def lower(settings: ExportSettings, plan, tied=None):
         transform_passes.append(_delegate_constants_to_data_file(lookup, output_prefix))
         external_constants = lambda node: _DATA_TAG if node.name in lookup else None  # noqa: E731
     try:
+        passes = [_initialized_buffers(plan.initialized_buffers)] if plan.initialized_buffers else []
         with recipe.lowering():
             edge = to_edge_transform_and_lower(
                 exported,
@@ -234,13 +235,12 @@ def lower(settings: ExportSettings, plan, tied=None):
                 compile_config=EdgeCompileConfig(_check_ir_validity=False),
                 constant_methods=plan.constant_methods or None,
             )
-        passes = [_initialized_buffers(plan.initialized_buffers)] if plan.initialized_buffers else []
-        # quant fusion turns torchao's dequantize_affine + embedding into the runtime's
-        # quantized_decomposed kernels (there is no out variant of dequantize_affine);
-        # re-inplacing turns KV-cache index_put back into an in-place update (no cache copy)
-        return edge.to_executorch(ExecutorchBackendConfig(
-            passes=passes, do_quant_fusion_and_const_prop=True, run_reinplace_pass=True,
-            external_constants=external_constants))
+            # quant fusion turns torchao's dequantize_affine + embedding into the runtime's
+            # quantized_decomposed kernels (there is no out variant of dequantize_affine);
+            # re-inplacing turns KV-cache index_put back into an in-place update (no cache copy)
+            return edge.to_executorch(ExecutorchBackendConfig(
+                passes=passes, do_quant_fusion_and_const_prop=True, run_reinplace_pass=True,
+                external_constants=external_constants))
     except Exception as e:  # noqa: BLE001
         raise ExportModelError(f"lowering {name} with recipe {settings.recipe!r} failed: {_first_line(e)}") from e
 

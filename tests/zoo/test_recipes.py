@@ -166,7 +166,9 @@ def test_a_quantized_llm_program_is_the_same_without_idle_retraces(tmp_path, mon
     on the edge conversion's operator swaps being made in place instead of by re-tracing, nor on
     the graph being put in order in place after each partition is cut out, nor on a partition
     that XNNPACK's memory-format pass left as it was not being re-traced, nor on numbers given
-    for tensors (x * 0.125) being made tensor constants in place.
+    for tensors (x * 0.125) being made tensor constants in place, nor on the conversion to
+    ExecuTorch making its tensor specs without two re-traces (with autograd on, as the
+    exporter runs it: the KV cache written in place turns requires_grad on).
 
     One thing differs and is numbered away: debug handles follow node order, and a second
     re-trace of a non-strict export moves a size computation (the grouped queries' rows) up to
@@ -195,6 +197,8 @@ def test_a_quantized_llm_program_is_the_same_without_idle_retraces(tmp_path, mon
     from executorch.exir.passes.scalar_to_tensor_pass import ScalarToTensorPass
     retraced, scalars = [], ScalarToTensorPass.call
     monkeypatch.setattr(ScalarToTensorPass, "call", lambda self, gm: retraced.append(len(programs)) or scalars(self, gm))
+    flagged, flags = [], xnnpack._values_as_retraced
+    monkeypatch.setattr(xnnpack, "_values_as_retraced", lambda gm: flagged.append(len(programs)) or flags(gm))
     ordered, order = [], xnnpack._legal_order
     monkeypatch.setattr(xnnpack, "_legal_order", lambda nodes, first: ordered.append(len(nodes)) or order(nodes, first))
     settings = ExportSettings(source=ModelSource("zoo", "zoo/configs/llama_q4_1.json"), task="text-generation",
@@ -229,6 +233,7 @@ def test_a_quantized_llm_program_is_the_same_without_idle_retraces(tmp_path, mon
     assert any(kept), "no partition kept its graph without a re-trace: the test no longer covers it"
     assert ordered, "the whole graph was never put in order in place: the test no longer covers it"
     assert 0 in retraced and 1 not in retraced, "numbers were not made tensors in place: the test no longer covers it"
+    assert flagged.count(1) == 2 and 0 not in flagged, "specs were made after re-traces: the test no longer covers it"
 
 
 
@@ -244,6 +249,24 @@ def test_control_flow_keeps_the_edge_conversion_passes_that_re_trace():
 
     assert _program(Branches(), xnnpack.Xnnpack.lowering, inputs=(torch.randn(3, 4),)) == \
         _program(Branches(), contextlib.nullcontext, inputs=(torch.randn(3, 4),))
+
+def test_portable_kernels_that_need_contiguous_input_still_get_their_copies(monkeypatch):
+    """A sum over a channels-last tensor, outside XNNPACK: ExecuTorch's dim-order legalization
+    has work to do (a contiguous copy before the portable sum), so the recipe runs it, and the
+    program is the same as without the recipe's shortcuts."""
+    from executorch.exir.passes.legalize_portable_dim_order_pass import LegalizePortableDimOrderPass
+
+    class ChannelsLastSum(torch.nn.Module):
+        def forward(self, x):
+            return (x.contiguous(memory_format=torch.channels_last) * 2).sum(dim=1) + 1
+
+    legalized, call = [], LegalizePortableDimOrderPass.call
+    monkeypatch.setattr(LegalizePortableDimOrderPass, "call", lambda self, gm: legalized.append(gm) or call(self, gm))
+    inputs = (torch.randn(1, 3, 4, 5),)
+    assert _program(ChannelsLastSum(), xnnpack.Xnnpack.lowering, inputs=inputs) == \
+        _program(ChannelsLastSum(), contextlib.nullcontext, inputs=inputs)
+    assert len(legalized) == 2
+
 
 def test_partitions_merge_unless_something_outside_sits_between():
     """XNNPACK partitions that feed each other directly become one delegate call; one fed

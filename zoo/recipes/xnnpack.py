@@ -608,6 +608,136 @@ def _scalars_as_tensors(graph_pass):
     return in_place
 
 
+def _specs_without_retraces():
+    """The conversion to ExecuTorch re-traces the whole graph twice (~17 s on SmolLM2):
+    LegalizePortableDimOrderPass, to put contiguous copies before the few portable kernels that
+    need them (none in a graph without such an operator on a tensor of another dim order), and
+    SpecPropPass, to refresh every value before making the tensor specs the program is written
+    from. Every value is current here (a graph with a node lacking one, or with control flow,
+    goes to the passes as they are, and so does one with a value that is not a fake tensor); what
+    those re-traces change is autograd's requires_grad flag, which the specs carry into the
+    program, and each operator's tensor_meta (_values_as_retraced)."""
+    import torch
+    from executorch.exir.pass_base import PassResult
+    from executorch.exir.passes import spec_prop_pass
+    from executorch.exir.program import _program as program_module
+    from torch._subclasses.fake_tensor import FakeTensor
+    from torch.utils import _pytree as pytree
+
+    legalize = program_module.LegalizePortableDimOrderPass
+
+    def current(graph_module):
+        if any(isinstance(module, torch.fx.GraphModule) for module in graph_module.children()):
+            return False
+        for node in graph_module.graph.nodes:
+            if node.op in ("placeholder", "call_function"):
+                if "val" not in node.meta:
+                    return False
+                if any(isinstance(leaf, torch.Tensor) and not isinstance(leaf, FakeTensor)
+                       for leaf in pytree.tree_leaves(node.meta["val"])):
+                    return False
+        return True
+
+    class LegalizedIfNeeded(legalize):
+        def __call__(self, graph_module):
+            for node in graph_module.graph.nodes:
+                if node.op == "call_function" and node.target in self._target_ops:
+                    source = node.args[0].meta.get("val") if isinstance(node.args[0], torch.fx.Node) else None
+                    if not isinstance(source, torch.Tensor) or list(source.dim_order()) != list(range(source.dim())):
+                        return super().__call__(graph_module)
+            if not current(graph_module):
+                return super().__call__(graph_module)
+            _values_as_retraced(graph_module)
+            return PassResult(graph_module, False)
+
+    class SpecsInPlace(program_module.SpecPropPass):
+        def __call__(self, graph_module):
+            if not current(graph_module):
+                return super().__call__(graph_module)
+            _values_as_retraced(graph_module)
+            # a module of its own, as the re-trace gives: to_executorch moves the final graph and
+            # submodules into the program's module, emptying it first
+            module = torch.fx.GraphModule(graph_module, graph_module.graph)
+            module.meta.update(graph_module.meta)
+            with _patched((spec_prop_pass, "ExportPass", lambda: lambda _: PassResult(module, True))):
+                return super().__call__(graph_module)
+
+    return _patched((program_module, "LegalizePortableDimOrderPass", LegalizedIfNeeded),
+                    (program_module, "SpecPropPass", SpecsInPlace))
+
+
+def _values_as_retraced(graph_module):
+    """Sets what a re-trace by ExecuTorch's ExportPass sets besides values: each operator's
+    tensor_meta (None for each fake tensor), and autograd's requires_grad flags (the re-trace
+    runs under the caller's grad mode). An operator none of whose tensor inputs requires grad
+    gives no output that does; a delegate call's floating-point outputs require grad if one of
+    its inputs does (ExecuTorch's rule for it); any other operator with such an input is run on
+    the fake values, and autograd decides (which outputs are differentiable; an operator writing
+    to an input, a KV cache's index_put_, makes that value require grad, as in the re-trace,
+    where a placeholder keeps its value)."""
+    import operator
+
+    import torch
+    from executorch.exir.delegate import executorch_call_delegate
+    from torch._dispatch.python import enable_python_dispatcher
+    from torch._guards import detect_fake_mode
+    from torch.utils import _pytree as pytree
+
+    def tensors(value):
+        return [leaf for leaf in pytree.tree_leaves(value) if isinstance(leaf, torch.Tensor)]
+
+    def differentiable(value):
+        return value.is_floating_point() or value.is_complex()
+
+    fake_mode = detect_fake_mode([node.meta.get("val") for node in graph_module.graph.nodes if node.op == "placeholder"])
+    enabled = torch.is_grad_enabled()
+    for node in graph_module.graph.nodes:
+        if node.op != "call_function":
+            continue
+        value = node.meta["val"]
+        node.meta["tensor_meta"] = pytree.tree_map(lambda _: None, value)
+        outputs = tensors(value)
+        if not outputs:
+            continue
+        grad = enabled and any(leaf.requires_grad for arg in node.all_input_nodes for leaf in tensors(arg.meta.get("val")))
+        if node.target is operator.getitem:
+            wanted = [tensors(node.args[0].meta["val"][node.args[1]])[0].requires_grad]
+        elif not grad:
+            wanted = [False] * len(outputs)
+        elif node.target is executorch_call_delegate:
+            wanted = [differentiable(output) for output in outputs]
+        else:
+            args, kwargs = torch.fx.node.map_arg((node.args, node.kwargs), lambda arg: arg.meta["val"])
+            with fake_mode, enable_python_dispatcher():
+                value = node.target(*args, **kwargs)
+            node.meta["val"] = value
+            continue
+        if [output.requires_grad for output in outputs] != wanted:
+            flags = iter(wanted)
+            node.meta["val"] = pytree.tree_map_only(
+                torch.Tensor, lambda output: output.detach().requires_grad_(next(flags)), value)
+
+
+def _pair_checks_from_the_pair():
+    """XNNPACK's partitioner (ExecuTorch's GroupBasedPartitioner) tries to merge every pair of
+    its first partitions (~35,000 pairs on SmolLM2), checking for each operator outside the pair
+    that uses one of its nodes whether a node of the pair lies downstream of it by walking that
+    operator's whole downstream set (thousands of nodes for one early in the graph). Here each
+    such set is asked whether it holds one of the pair's few nodes instead: the same answers."""
+    from executorch.exir.backend.canonical_partitioners.group_partitioner import GroupBasedPartitioner
+    from torch.fx.passes.utils.fuser_utils import validate_partition
+
+    def can_merge(self, first, second, partitions_by_id):
+        pair = partitions_by_id[first].nodes.keys() | partitions_by_id[second].nodes.keys()
+        for node in pair:
+            for user in node.users:
+                if user not in pair and not self.dependency_viewer.downstreams_of(user).isdisjoint(pair):
+                    return False
+        return validate_partition(list(pair))
+
+    return _patched((GroupBasedPartitioner, "_can_merge_partitions", can_merge))
+
+
 def _mergeable(nodes, order) -> bool:
     """Whether the graph nodes `nodes` can run as one delegate call: no path leaves the set and
     comes back into it (`order`: each node's position in the graph, a topological order)."""
@@ -667,9 +797,11 @@ def _partitioner():
 
 @contextlib.contextmanager
 def _lowering():
-    """The context one XNNPACK lowering runs in: _data_dependent_sizes, _slice_visitor,
-    _no_idle_retraces, _in_place_edge_passes and _legalized_in_place."""
-    with _data_dependent_sizes(), _slice_visitor(), _no_idle_retraces(), _in_place_edge_passes(), _legalized_in_place():
+    """The context one XNNPACK lowering runs in, to the end of the conversion to ExecuTorch:
+    _data_dependent_sizes, _slice_visitor, _no_idle_retraces, _in_place_edge_passes,
+    _pair_checks_from_the_pair, _legalized_in_place and _specs_without_retraces."""
+    with _data_dependent_sizes(), _slice_visitor(), _no_idle_retraces(), _in_place_edge_passes(), \
+            _pair_checks_from_the_pair(), _legalized_in_place(), _specs_without_retraces():
         yield
 
 
