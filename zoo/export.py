@@ -567,5 +567,15 @@ def main(argv=None) -> int:
         return 1
 
 
+def _with_fixed_hash_seed():
+    """Runs this command again with PYTHONHASHSEED=0 unless it has it (Bazel's actions do):
+    transformers builds some models by iterating over a set of strings (Gemma 3 computes its
+    rotary embeddings once per layer type, in set order), so the traced program's operator order
+    would follow the interpreter's random hash seed."""
+    if os.environ.get("PYTHONHASHSEED") != "0":
+        os.execve(sys.executable, [sys.executable, *sys.orig_argv[1:]], {**os.environ, "PYTHONHASHSEED": "0"})
+
+
 if __name__ == "__main__":
+    _with_fixed_hash_seed()
     sys.exit(main())
