@@ -39,6 +39,19 @@ def _hermetic_environment():
 
 _hermetic_environment()
 
+
+def _with_fixed_hash_seed():
+    """Runs this command again with PYTHONHASHSEED=0 unless it has it (Bazel's actions do):
+    transformers builds some models by iterating over a set of strings (Gemma 3 computes its
+    rotary embeddings once per layer type, in set order), so the traced program's operator order
+    would follow the interpreter's random hash seed."""
+    if os.environ.get("PYTHONHASHSEED") != "0":
+        os.execve(sys.executable, [sys.executable, *sys.orig_argv[1:]], {**os.environ, "PYTHONHASHSEED": "0"})
+
+
+if __name__ == "__main__":  # before the heavy imports
+    _with_fixed_hash_seed()
+
 from zoo import fusion, quantize, registry, sources  # noqa: E402
 from zoo import recipes as _recipes  # noqa: E402,F401  (registers recipes)
 from zoo import tasks as _tasks  # noqa: E402,F401  (registers tasks)
@@ -416,7 +429,8 @@ def export(settings: ExportSettings, pte_path: str, manifest_path: str = None, t
     plan.example_args = _cast_inputs(plan.example_args, dtype)
     plan.example_kwargs = _cast_inputs(plan.example_kwargs, dtype)
 
-    program_manager = lower(settings, plan, tied)
+    with quantize.shape_only_kernels():
+        program_manager = lower(settings, plan, tied)
     pte = program_manager.buffer
     data = _data_file_bytes(program_manager) if tied else None
     tokenizer = _tokenizer_json(loaded) if (tokenizer_path or reference_path) else None
@@ -567,15 +581,5 @@ def main(argv=None) -> int:
         return 1
 
 
-def _with_fixed_hash_seed():
-    """Runs this command again with PYTHONHASHSEED=0 unless it has it (Bazel's actions do):
-    transformers builds some models by iterating over a set of strings (Gemma 3 computes its
-    rotary embeddings once per layer type, in set order), so the traced program's operator order
-    would follow the interpreter's random hash seed."""
-    if os.environ.get("PYTHONHASHSEED") != "0":
-        os.execve(sys.executable, [sys.executable, *sys.orig_argv[1:]], {**os.environ, "PYTHONHASHSEED": "0"})
-
-
 if __name__ == "__main__":
-    _with_fixed_hash_seed()
     sys.exit(main())

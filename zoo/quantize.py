@@ -1,5 +1,6 @@
 """Weight quantization with torchao, named like `optimum-cli export executorch`
 (--qlinear 8da4w|8da8w|4w|8w, --qembedding 4w|8w)."""
+import contextlib
 import dataclasses
 
 import torch
@@ -333,3 +334,62 @@ def quantize_model(model: torch.nn.Module, qlinear, group_size: int, qembedding,
 def _set_module(model, name, module):
     parent, _, child = name.rpartition(".")
     setattr(model.get_submodule(parent) if parent else model, child, module)
+
+
+def _shape_only_kernels() -> dict:
+    """{torchao operator: its fake-tensor kernel}, see shape_only_kernels."""
+    from torchao.quantization import quant_primitives as primitives
+
+    def quantize(fake_mode, func, input, block_size, scale, zero_point, output_dtype, quant_min=None, quant_max=None):
+        primitives._get_reduction_params(block_size, input.size())
+        if output_dtype in primitives._SUB_BYTE_UINT_BOUNDS:
+            output_dtype = torch.uint8
+        with fake_mode:
+            return torch.empty_like(input, dtype=output_dtype)
+
+    def dequantize(fake_mode, func, input, block_size, scale, zero_point, input_dtype, quant_min=None, quant_max=None,
+                   output_dtype=torch.float32):
+        primitives._get_reduction_params(block_size, input.size())
+        with fake_mode:
+            return torch.empty_like(input, dtype=output_dtype)
+
+    def choose_qparams(fake_mode, func, input, mapping_type, block_size, target_dtype, quant_min=None, quant_max=None,
+                       eps=None, scale_dtype=None, zero_point_dtype=None, keepdim=False):
+        shape, dims = primitives._get_reduction_params(block_size, input.size())
+        if mapping_type == primitives.MappingType.ASYMMETRIC.name and zero_point_dtype is None:
+            zero_point_dtype = torch.int32
+        with fake_mode:
+            reduced = torch.amin(input.view(shape), dim=dims, keepdim=keepdim)
+            if keepdim:
+                reduced = reduced.reshape([input.size(i) // block_size[i] for i in range(len(block_size))])
+            return reduced.to(dtype=scale_dtype or input.dtype), torch.empty_like(reduced).to(dtype=zero_point_dtype)
+
+    torchao = torch.ops.torchao
+    return {torchao.quantize_affine.default: quantize, torchao.dequantize_affine.default: dequantize,
+            torchao.choose_qparams_affine.default: choose_qparams}
+
+
+@contextlib.contextmanager
+def shape_only_kernels():
+    """torchao's quantize_affine, dequantize_affine and choose_qparams_affine have no fake
+    (shape-only) kernels: wherever torch.export and the decomposition run preserve them, they
+    run the ops' whole Python decompositions on fake tensors to learn each output's shape,
+    dtype and strides (~25 s of SmolLM2's export, 1,700 such calls per trace). Within this
+    context they get kernels that derive the same from the inputs (the block-size checks of
+    torchao's own reduction helper included, so size guards stay the same). torch drops a
+    composite operator's fake kernel after each run; these are kept until the context ends."""
+    from torch._subclasses import fake_impls
+    from torch.export import exported_program
+
+    kernels = _shape_only_kernels()
+    added = [op for op in kernels if op not in fake_impls.op_implementations_dict]
+    deregister = exported_program._deregister_op_impl
+    for op in added:
+        fake_impls.op_implementations_dict[op] = kernels[op]
+    try:
+        exported_program._deregister_op_impl = lambda op: None if op in added else deregister(op)
+        yield
+    finally:
+        exported_program._deregister_op_impl = deregister
+        for op in added:
+            fake_impls.op_implementations_dict.pop(op, None)

@@ -151,3 +151,52 @@ def test_exact_grid_can_be_turned_off():
     report, _ = quantize.quantize_model(model, "8da4w", 32, None, exact_grid=False)
     assert "exact_source_grid" not in report["linear"]
     assert not any(isinstance(module, quantize.GridLinear) for module in model.modules())
+
+
+def test_shape_only_kernels_give_what_the_decompositions_give():
+    """The export's shape-only kernels for torchao's quantization operators against the
+    operators' own decompositions on fake tensors: the same shape, strides and dtype of every
+    output, with a dynamic length, for activations quantized per token as 8da4w does it (the
+    scales computed from the same tensor), weights in groups of 32 (constant scales),
+    symmetric and asymmetric, kept dimensions or not, 4-bit unsigned."""
+    from torch._subclasses.fake_tensor import FakeTensorMode
+    from torch.fx.experimental.symbolic_shapes import DimDynamic, ShapeEnv, StatelessSymbolicContext
+
+    from zoo import quantize
+
+    ops = torch.ops.torchao
+    kernels = quantize._shape_only_kernels()
+
+    def metadata(value):
+        values = value if isinstance(value, tuple) else (value,)
+        return [str((tuple(v.shape), v.stride(), v.dtype)) for v in values]
+
+    def run(call):
+        mode, seen = FakeTensorMode(shape_env=ShapeEnv()), []
+        dynamic = StatelessSymbolicContext(dynamic_sizes=[DimDynamic.STATIC, DimDynamic.DYNAMIC, DimDynamic.STATIC])
+        x = mode.from_tensor(torch.randn(1, 5, 64), symbolic_context=dynamic)
+        w = mode.from_tensor(torch.zeros(96, 64, dtype=torch.int8), static_shapes=True)
+        group = mode.from_tensor(torch.ones(96, 2), static_shapes=True)
+
+        def op(name, *args, **kwargs):
+            value = call(mode, getattr(ops, name).default, *args, **kwargs)
+            seen.append(metadata(value))
+            return value
+
+        for block, keepdim in (([1, 1, 64], True), ([1, 1, 32], False)):
+            scale, zero_point = op("choose_qparams_affine", x, "ASYMMETRIC", block, torch.int8, -128, 127, 1e-6,
+                                   torch.float32, torch.int8, keepdim)
+            if keepdim:
+                q = op("quantize_affine", x, block, scale, zero_point, torch.int8, -128, 127)
+                op("dequantize_affine", q, block, scale, zero_point, torch.int8, quant_min=-128, quant_max=127)
+        op("choose_qparams_affine", x, "SYMMETRIC", [1, 1, 32], torch.int8, -8, 7)
+        op("choose_qparams_affine", w.float(), "SYMMETRIC", [1, 32], torch.int8, -8, 7, None, None, None, True)
+        op("quantize_affine", w.float(), [1, 32], group, group, torch.uint4, 0, 15)
+        op("dequantize_affine", w, [1, 32], group, group, torch.int8, -8, 7, torch.bfloat16)
+        return seen
+
+    def decomposed(mode, op, *args, **kwargs):
+        with mode:
+            return op(*args, **kwargs)
+
+    assert run(lambda mode, op, *args, **kwargs: kernels[op](mode, op, *args, **kwargs)) == run(decomposed)
