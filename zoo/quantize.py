@@ -356,13 +356,15 @@ def _shape_only_kernels() -> dict:
     def choose_qparams(fake_mode, func, input, mapping_type, block_size, target_dtype, quant_min=None, quant_max=None,
                        eps=None, scale_dtype=None, zero_point_dtype=None, keepdim=False):
         shape, dims = primitives._get_reduction_params(block_size, input.size())
+        if keepdim:
+            shape = [input.size(i) // block_size[i] for i in range(len(block_size))]
+        else:
+            shape = [size for i, size in enumerate(shape) if i not in dims]
         if mapping_type == primitives.MappingType.ASYMMETRIC.name and zero_point_dtype is None:
             zero_point_dtype = torch.int32
         with fake_mode:
-            reduced = torch.amin(input.view(shape), dim=dims, keepdim=keepdim)
-            if keepdim:
-                reduced = reduced.reshape([input.size(i) // block_size[i] for i in range(len(block_size))])
-            return reduced.to(dtype=scale_dtype or input.dtype), torch.empty_like(reduced).to(dtype=zero_point_dtype)
+            return (input.new_empty(shape, dtype=scale_dtype or input.dtype),
+                    input.new_empty(shape, dtype=zero_point_dtype or input.dtype))
 
     torchao = torch.ops.torchao
     return {torchao.quantize_affine.default: quantize, torchao.dequantize_affine.default: dequantize,
@@ -372,20 +374,37 @@ def _shape_only_kernels() -> dict:
 @contextlib.contextmanager
 def shape_only_kernels():
     """torchao's quantize_affine, dequantize_affine and choose_qparams_affine have no fake
-    (shape-only) kernels: wherever torch.export and the decomposition run preserve them, they
-    run the ops' whole Python decompositions on fake tensors to learn each output's shape,
-    dtype and strides (~25 s of SmolLM2's export, 1,700 such calls per trace). Within this
-    context they get kernels that derive the same from the inputs (the block-size checks of
-    torchao's own reduction helper included, so size guards stay the same). torch drops a
-    composite operator's fake kernel after each run; these are kept until the context ends."""
+    (shape-only) kernels: where torch.export and its decomposition run keep them whole, they run
+    the ops' whole Python decompositions on fake tensors to learn each output's shape, dtype and
+    strides (~25 s of SmolLM2's export, ~1,700 calls per trace). Within this context they get
+    kernels that derive the same from the inputs (torchao's own block-size checks included, so
+    size guards stay the same); real tensors still go to the decompositions. They do not relate
+    an input's sizes to its scale's as the decompositions' arithmetic does (in these programs
+    scales are computed from the same tensor or are constants). torch drops a composite
+    operator's fake kernel after each decomposition run; these stay until the context ends."""
+    from torch._guards import detect_fake_mode
     from torch._subclasses import fake_impls
     from torch.export import exported_program
 
+    composite = torch._C.DispatchKey.CompositeImplicitAutograd
+
+    def fake_or_composite(op, kernel):
+        def run(*args, **kwargs):
+            fake_mode = detect_fake_mode(args)
+            if fake_mode is not None:
+                return kernel(fake_mode, op, *args, **kwargs)
+            return op._op_dk(composite, *args, **kwargs)
+        return run
+
     kernels = _shape_only_kernels()
     added = [op for op in kernels if op not in fake_impls.op_implementations_dict]
+    routed = [op for op in kernels if composite not in op.py_kernels]
     deregister = exported_program._deregister_op_impl
     for op in added:
         fake_impls.op_implementations_dict[op] = kernels[op]
+    for op in routed:  # torch.export's own trace calls the composite to learn the output
+        op.py_impl(composite)(fake_or_composite(op, kernels[op]))
+        op._dispatch_cache.clear()
     try:
         exported_program._deregister_op_impl = lambda op: None if op in added else deregister(op)
         yield
@@ -393,3 +412,6 @@ def shape_only_kernels():
         exported_program._deregister_op_impl = deregister
         for op in added:
             fake_impls.op_implementations_dict.pop(op, None)
+        for op in routed:
+            op.py_kernels.pop(composite, None)
+            op._dispatch_cache.clear()
