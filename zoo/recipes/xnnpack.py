@@ -444,13 +444,28 @@ def _legal_order(nodes, first):
     return order
 
 
+def _fake_mode(graph_module):
+    """The fake-tensor mode of the graph's placeholder values."""
+    from torch._guards import detect_fake_mode
+
+    return detect_fake_mode([node.meta.get("val") for node in graph_module.graph.nodes if node.op == "placeholder"])
+
+
+def _evaluated(node, fake_mode):
+    """The value of the node's operator run on its inputs' values, in the fake mode."""
+    import torch
+    from torch._dispatch.python import enable_python_dispatcher
+
+    args, kwargs = torch.fx.node.map_arg((node.args, node.kwargs), lambda arg: arg.meta["val"])
+    with fake_mode, enable_python_dispatcher():
+        return node.target(*args, **kwargs)
+
+
 def _propagated_values(graph_module, changed):
     """Re-evaluates node.meta["val"] on fake inputs for the nodes in `changed` and, in graph
     order, for each node an input of which got a value of another shape, stride or dtype: what a
     re-trace of the whole graph would give those nodes, while the others keep theirs."""
     import torch
-    from torch._dispatch.python import enable_python_dispatcher
-    from torch._guards import detect_fake_mode
 
     def layout(value):
         if isinstance(value, torch.Tensor):
@@ -458,16 +473,14 @@ def _propagated_values(graph_module, changed):
             return str((tuple(value.shape), tuple(value.stride()), value.dtype, value.storage_offset()))
         return str(value)
 
-    fake_mode = detect_fake_mode([node.meta.get("val") for node in graph_module.graph.nodes if node.op == "placeholder"])
+    fake_mode = _fake_mode(graph_module)
     moved = set()
     for node in graph_module.graph.nodes:
         if node.op != "call_function":
             continue
         if node not in changed and not any(arg in moved for arg in node.all_input_nodes):
             continue
-        args, kwargs = torch.fx.node.map_arg((node.args, node.kwargs), lambda arg: arg.meta["val"])
-        with fake_mode, enable_python_dispatcher():
-            value = node.target(*args, **kwargs)
+        value = _evaluated(node, fake_mode)
         before = node.meta.get("val")
         node.meta["val"] = value
         if layout(value) != layout(before):
@@ -573,8 +586,7 @@ def _scalars_as_tensors(graph_pass):
                 any(name.startswith("_tensor_constant") for name, _ in graph_module.named_buffers()) or \
                 any(name.startswith("_tensor_constant") for name in vars(graph_module)):
             return graph_pass(graph_module)
-        fake_mode = next((n.meta["val"].fake_mode for n in nodes if n.op == "placeholder"
-                          and isinstance(n.meta.get("val"), torch._subclasses.FakeTensor)), None)
+        fake_mode = _fake_mode(graph_module)
         names = (f"_tensor_constant{i}" for i in itertools.count())
         changed, numbers = set(), []
 
@@ -695,8 +707,6 @@ def _values_as_retraced(graph_module):
 
     import torch
     from executorch.exir.delegate import executorch_call_delegate
-    from torch._dispatch.python import enable_python_dispatcher
-    from torch._guards import detect_fake_mode
     from torch.utils import _pytree as pytree
 
     def tensors(value):
@@ -705,7 +715,7 @@ def _values_as_retraced(graph_module):
     def differentiable(value):
         return value.is_floating_point() or value.is_complex()
 
-    fake_mode = detect_fake_mode([node.meta.get("val") for node in graph_module.graph.nodes if node.op == "placeholder"])
+    fake_mode = _fake_mode(graph_module)
     enabled = torch.is_grad_enabled()
     for node in graph_module.graph.nodes:
         if node.op != "call_function":
@@ -723,10 +733,7 @@ def _values_as_retraced(graph_module):
         elif node.target is executorch_call_delegate:
             wanted = [differentiable(output) for output in outputs]
         else:
-            args, kwargs = torch.fx.node.map_arg((node.args, node.kwargs), lambda arg: arg.meta["val"])
-            with fake_mode, enable_python_dispatcher():
-                value = node.target(*args, **kwargs)
-            node.meta["val"] = value
+            node.meta["val"] = _evaluated(node, fake_mode)
             continue
         if [output.requires_grad for output in outputs] != wanted:
             flags = iter(wanted)
