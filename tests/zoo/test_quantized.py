@@ -200,7 +200,8 @@ def test_shape_only_kernels_give_what_the_decompositions_give():
             return op(*args, **kwargs)
 
     assert run(lambda mode, op, *args, **kwargs: kernels[op](mode, op, *args, **kwargs)) == run(decomposed)
-    # within the export's context: fake tensors go to the kernels, real ones keep their values
+    # within the export's context (kernels registered, composites rerouted): the same metadata on
+    # fake tensors, and real tensors still get the decompositions' values
     weight = torch.randn(96, 64)
     scale, zero_point = ops.choose_qparams_affine(weight, "SYMMETRIC", [1, 32], torch.int8, -8, 7)
     with quantize.shape_only_kernels():
