@@ -8,8 +8,11 @@ whole cache on each update (index_copy). Here instead
   transposed [kv_heads, head_dim, max_seq_len], updated in place with index_put_ at
   `cache_position` along the sequence dimension (one 1-D index: the runtime's in-place case;
   the exporter re-inplaces it, so no copy of the cache is made);
-- attention reads only the filled prefix with one slice per buffer (length = cache_position[0]
-  + n, read with .item(), so the program has a dynamic length bounded by max_seq_len);
+- attention reads the filled prefix with one slice per buffer, its length (cache_position[0] + n,
+  read with .item(), so the program has a dynamic length bounded by max_seq_len) rounded up to a
+  multiple of ATTENTION_BLOCK slots, the slots past the prefix masked: the shapes the delegates
+  see change once every ATTENTION_BLOCK decode steps instead of every step, so a runner that
+  re-plans XNNPACK's operators only when a shape changed (ours) re-plans that seldom;
 - query heads are grouped per key/value head by a reshape, so keys and values are never
   repeated, and with keys stored transposed attention is two batched matrix products and a
   softmax over the last dimension: XNNPACK takes all of it (the xnnpack recipe lets its
@@ -25,6 +28,8 @@ The calling convention is unchanged: forward(input_ids[1, n], cache_position[n])
 import torch
 
 ATTENTION = "executorch_static_cache"
+# attention reads the cache in blocks of this many positions (the filled prefix rounded up)
+ATTENTION_BLOCK = 32
 
 
 def grouped_attention(module, query, key, value, attention_mask, scaling=None, dropout=0.0, softcap=None,
@@ -183,9 +188,10 @@ class _LayerCaches:
         # leading 1s (one key/value head), which the runtime's in-place case does not broadcast
         torch.ops.aten.index_put_(keys, [None, None, self.cache_position], key_states.flatten(0, 1).transpose(1, 2))
         torch.ops.aten.index_put_(values, [None, self.cache_position], value_states.flatten(0, 1))
-        # the filled prefix, copied by one slice (never a view of the buffer: a view read after
-        # the in-place update gives stale data in portable programs), in the buffers' own 3-D
-        # layout (grouped_attention with cache_layout="keys_transposed" takes it as it is)
+        # the prefix attention reads (the filled positions rounded up to whole blocks), copied by
+        # one slice (never a view of the buffer: a view read after the in-place update gives
+        # stale data in portable programs), in the buffers' own 3-D layout (grouped_attention
+        # with cache_layout="keys_transposed" takes it as it is)
         return keys[:, :, :self.length], values[:, :self.length]
 
     # transformers asks caches a few questions; answer them for a static cache
@@ -246,7 +252,9 @@ class StaticCacheLM(torch.nn.Module):
         start = cache_position[0].item()
         torch._check_is_size(start)
         torch._check(start + n <= self.max_seq_len)
-        length = start + n
+        # the prefix rounded up to whole blocks (masked past the prefix: cache slots not yet
+        # written are zeros or an earlier generation's values, weighted 0 by the softmax)
+        length = torch.sym_min((start + n + ATTENTION_BLOCK - 1) // ATTENTION_BLOCK * ATTENTION_BLOCK, self.max_seq_len)
         self._caches.cache_position = cache_position
         self._caches.length = length
         mask = self._mask(cache_position, length)
