@@ -16,6 +16,7 @@
 #include "runtime/tokenizer/json.h"
 #include "runtime/tokenizer/tokenizer.h"
 #include "runtime/utf8.h"
+#include "runtime/xnnpack_plans.h"
 
 namespace rules_executorch {
 namespace {
@@ -289,14 +290,15 @@ int LlmRunnerMain(int argc, char** argv, const RunnerDefaults& defaults) {
   const double decode_tps = decode_ms > 0 ? decode_tokens * 1000.0 / decode_ms : 0;
   const double ttft_ms = Ms(t_start, t_first);
   if (json) {
+    const XnnpackPlanStats plans = GetXnnpackPlanStats();
     std::printf("{\"prompt_tokens\": %s, \"generated_tokens\": %s, \"text\": %s, \"stopped_at_eos\": %s, "
                 "\"stats\": {\"model_load_ms\": %s, \"num_prompt_tokens\": %zu, \"num_generated_tokens\": %zu, "
                 "\"time_to_first_token_ms\": %s, \"prefill_tokens_per_s\": %s, \"decode_tokens_per_s\": %s, \"total_ms\": %s, "
-                "\"huge_page_malloc\": %s, \"threads\": %lld}}\n",
+                "\"huge_page_malloc\": %s, \"threads\": %lld, \"xnnpack_plans_made\": %llu, \"xnnpack_plans_reused\": %llu}}\n",
                 JsonArray(prompt).c_str(), JsonArray(generated).c_str(), JsonString(text).c_str(), stopped_at_eos ? "true" : "false",
                 JsonNumber(Ms(t_load, t_loaded)).c_str(), prompt.size(), generated.size(), JsonNumber(ttft_ms).c_str(),
                 JsonNumber(prefill_tps).c_str(), JsonNumber(decode_tps).c_str(), JsonNumber(Ms(t_start, t_end)).c_str(),
-                HugePageMalloc() ? "true" : "false", threads);
+                HugePageMalloc() ? "true" : "false", threads, plans.made, plans.reused);
   } else {
     std::printf("\n");
     std::fprintf(stderr,

@@ -15,6 +15,7 @@
 #include <executorch/runtime/backend/interface.h>
 
 #include "runtime/file.h"
+#include "runtime/xnnpack_plans.h"
 
 #if defined(__linux__)
 // The wheel's runtime exports its thread pool (the one XNNPACK runs on) but ships no header for
@@ -325,10 +326,15 @@ void DefineRuntimeFlags(Flags* flags) {
   flags->Define("huge_pages", "true",
                 "relaunch once with glibc's huge-page malloc (Linux, glibc >= 2.35): fewer TLB misses on large weights",
                 true);
+  flags->Define("reuse_xnnpack_plans", "true",
+                "re-plan an XNNPACK delegate only when an input's shape changed (Linux wheel runtimes; false: on "
+                "every call, as ExecuTorch does)",
+                true);
 }
 
 long long ApplyRuntimeFlags(const Flags& flags, char** argv, std::string* error) {
   if (flags.GetBool("huge_pages")) RelaunchWithHugePages(argv);
+  ReuseXnnpackPlans(flags.GetBool("reuse_xnnpack_plans"));
   long long threads = 0;
   if (!flags.GetInt("threads", 0, 1024, &threads, error)) return -1;
   return SetThreads(threads, error);

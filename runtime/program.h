@@ -44,7 +44,8 @@ void RelaunchWithHugePages(char** argv);
 long long SetThreads(long long threads, std::string* error);
 // Whether this process's malloc was started with huge pages (by the relaunch or the user).
 bool HugePageMalloc();
-// The flags every runner takes for the runtime itself: --threads and --huge_pages.
+// The flags every runner takes for the runtime itself: --threads, --huge_pages and
+// --reuse_xnnpack_plans.
 void DefineRuntimeFlags(Flags* flags);
 // Applies them, before anything is loaded: the relaunch with huge pages, then the thread pool's
 // size. Returns the pool's size (as SetThreads), or -1 with one sentence in *error.

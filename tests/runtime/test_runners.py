@@ -142,3 +142,18 @@ def test_threads_size_the_pool_and_change_no_token():
     assert bad.returncode != 0 and "--threads" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
     subprocess.run([METHOD_RUNNER, "--model", "zoo/llama_pte.pte", "--fill", "zeros", "--threads", "1"], check=True,
                    capture_output=True)
+
+
+def test_xnnpack_plans_are_made_again_only_when_a_shape_changes_and_change_no_token():
+    """The runners keep an XNNPACK delegate's plan while its inputs keep their shapes (the exporter's
+    attention reads the cache in blocks, so a decoder's shapes change once a block); re-planning on
+    every call, as ExecuTorch does, gives the same tokens from the same number of delegate calls."""
+    def run(*flags):
+        result = llm_json("--max_new_tokens", "60", *flags)
+        return result["generated_tokens"], result["stats"]["xnnpack_plans_made"], result["stats"]["xnnpack_plans_reused"]
+
+    tokens, made, reused = run()
+    every_call_tokens, every_call_made, every_call_reused = run("--reuse_xnnpack_plans=false")
+    assert every_call_tokens == tokens and every_call_reused == 0
+    assert made + reused == every_call_made
+    assert made * 4 < reused  # 60 steps over two 32-position blocks: few plans, many reused
