@@ -1,7 +1,7 @@
-"""LLM runner benchmark: our C++ runner (with and without its huge-page malloc) vs ExecuTorch's
-TextLLMRunner (the wheel's Python binding) vs a Python loop over the ExecuTorch runtime vs Hugging
-Face eager (1 and 2 threads), on the same .pte, same prompt, greedy, in one run. Each contender
-runs in its own process (peak RSS is that process's).
+"""LLM runner benchmark: our C++ runner (also without its huge-page malloc, and re-planning XNNPACK's
+delegates on every call) vs ExecuTorch's TextLLMRunner (the wheel's Python binding) vs a Python
+loop over the ExecuTorch runtime vs Hugging Face eager (1 and 2 threads), on the same .pte, same
+prompt, greedy, in one run. Each contender runs in its own process (peak RSS is that process's).
 
 Usage: bazel run -c opt //bench:llm_runner -- [--model zoo/llama_pte] [--new_tokens 100] [--repeats 3]
        bazel run -c opt //bench:smollm2_decode -- --anchor_pte /path/to/optimum/model.pte
@@ -118,6 +118,8 @@ def main():
         "ours: C++ llm_runner": ours,
         # the same without the runners' huge-page malloc (see the README's executorch_runner)
         "ours, --huge_pages=false": ours + ["--huge_pages=false"],
+        # the same re-planning XNNPACK's delegates on every call, as ExecuTorch does
+        "ours, --reuse_xnnpack_plans=false": ours + ["--reuse_xnnpack_plans=false"],
         "ExecuTorch TextLLMRunner (wheel)": [python, "-c", TEXT_LLM_RUNNER, pte, tok, PROMPT, str(n), ptd],
         **({"TextLLMRunner on --anchor_pte": [python, "-c", TEXT_LLM_RUNNER, os.path.abspath(args.anchor_pte), tok, PROMPT,
                                               str(n), ""]} if args.anchor_pte else {}),
@@ -126,10 +128,13 @@ def main():
         "HF eager, 2 threads": [python, "-c", HF_EAGER, os.path.abspath(args.config), tok, PROMPT, str(n), "2", "-1"],
     }
     # repeats round-robin over the contenders, so a slow spell of this shared machine hits them
-    # alike instead of one contender's whole series
+    # alike instead of one contender's whole series; each round starts one contender later, so
+    # none always runs right after another's (HF eager's 1.2 GB process slows what follows it)
     runs = {name: [] for name in contenders}
-    for _ in range(args.repeats):
-        for name, cmd in contenders.items():
+    names = list(contenders)
+    for round_ in range(args.repeats):
+        for name in names[round_ % len(names):] + names[:round_ % len(names)]:
+            cmd = contenders[name]
             start = time.perf_counter()
             proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
             _, status, usage = os.wait4(proc.pid, 0)
