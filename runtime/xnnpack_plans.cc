@@ -3,12 +3,12 @@
 // ExecuTorch's XNNPACK delegate re-plans its XNNPACK runtime (xnn_reshape_runtime: every
 // operator's shape propagation, tile sizes and workspace layout) on every call, whether or not
 // an input's shape changed since the last call. On a decoder layer that is ~20 us per call,
-// ~17 % of a SmolLM2 decode step. These definitions wrap the two XNNPACK functions the delegate
+// ~17 % of a SmolLM2 decode step. These definitions wrap the XNNPACK functions the delegate
 // calls for it: the input shapes passed to xnn_reshape_external_value are remembered per
 // runtime, and xnn_reshape_runtime is skipped while none changed since the runtime's last
 // successful plan (XNNPACK keeps the plan; it moves the pointers of every runtime sharing a
 // workspace itself when the workspace grows, and the delegate still sets up its inputs and
-// outputs on every call).
+// outputs on every call); xnn_delete_runtime forgets a runtime.
 //
 // This works where the XNNPACK backend is a shared library that calls these functions through
 // its PLT (the Linux wheel runtimes): the executable's definitions come first in symbol lookup
@@ -34,9 +34,13 @@ struct Plan {
   bool valid = false;  // the last xnn_reshape_runtime succeeded and no input shape changed since
 };
 
-std::mutex plans_mutex;
+// never destroyed: runtimes may be deleted after main returns
+std::mutex& PlansMutex() {
+  static auto* mutex = new std::mutex();
+  return *mutex;
+}
 std::unordered_map<void*, Plan>& Plans() {
-  static auto* plans = new std::unordered_map<void*, Plan>();  // never destroyed: runtimes may outlive main
+  static auto* plans = new std::unordered_map<void*, Plan>();
   return *plans;
 }
 bool reuse_plans = true;
@@ -62,7 +66,7 @@ __attribute__((weak)) int xnn_reshape_external_value(void* runtime, uint32_t ext
   static const auto next = Next(&xnn_reshape_external_value, "xnn_reshape_external_value");
   const int status = next(runtime, external_id, num_dims, dims);
   if (status == 0) {
-    std::lock_guard<std::mutex> lock(plans_mutex);
+    std::lock_guard<std::mutex> lock(PlansMutex());
     Plan& plan = Plans()[runtime];
     std::vector<size_t>& shape = plan.input_shapes[external_id];
     if (shape.size() != num_dims || !std::equal(shape.begin(), shape.end(), dims)) {
@@ -76,7 +80,7 @@ __attribute__((weak)) int xnn_reshape_external_value(void* runtime, uint32_t ext
 __attribute__((weak)) int xnn_reshape_runtime(void* runtime) {
   static const auto next = Next(&xnn_reshape_runtime, "xnn_reshape_runtime");
   {
-    std::lock_guard<std::mutex> lock(plans_mutex);
+    std::lock_guard<std::mutex> lock(PlansMutex());
     auto found = Plans().find(runtime);
     if (reuse_plans && found != Plans().end() && found->second.valid) {
       ++plans_reused;
@@ -84,7 +88,7 @@ __attribute__((weak)) int xnn_reshape_runtime(void* runtime) {
     }
   }
   const int status = next(runtime);
-  std::lock_guard<std::mutex> lock(plans_mutex);
+  std::lock_guard<std::mutex> lock(PlansMutex());
   Plans()[runtime].valid = status == 0;
   ++plans_made;
   return status;
@@ -93,7 +97,7 @@ __attribute__((weak)) int xnn_reshape_runtime(void* runtime) {
 __attribute__((weak)) int xnn_delete_runtime(void* runtime) {
   static const auto next = Next(&xnn_delete_runtime, "xnn_delete_runtime");
   {
-    std::lock_guard<std::mutex> lock(plans_mutex);
+    std::lock_guard<std::mutex> lock(PlansMutex());
     Plans().erase(runtime);  // a new runtime may get the same address
   }
   return next(runtime);
@@ -104,12 +108,12 @@ __attribute__((weak)) int xnn_delete_runtime(void* runtime) {
 namespace rules_executorch {
 
 void ReuseXnnpackPlans(bool reuse) {
-  std::lock_guard<std::mutex> lock(plans_mutex);
+  std::lock_guard<std::mutex> lock(PlansMutex());
   reuse_plans = reuse;
 }
 
 XnnpackPlanStats GetXnnpackPlanStats() {
-  std::lock_guard<std::mutex> lock(plans_mutex);
+  std::lock_guard<std::mutex> lock(PlansMutex());
   return {plans_made, plans_reused};
 }
 
