@@ -185,6 +185,7 @@ def test_method_runner_flags(args, expected):
         (["--prompt", ""], "the prompt is empty"),
         (["--top_p", "2"], "--top_p must be a number from 0 to 1"),
         (["--max_new_tokens", "-5"], "--max_new_tokens must be a whole number from -1"),
+        (["--reuse_xnnpack_plans=maybe"], "--reuse_xnnpack_plans takes true or false"),
     ],
 )
 def test_llm_runner_flags(args, expected):
