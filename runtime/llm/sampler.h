@@ -1,11 +1,15 @@
 // Choosing the next token from logits: greedy, or seeded temperature + nucleus (top-p) sampling.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <random>
 #include <vector>
 
 namespace rules_executorch {
+
+// Index of the largest of n values, the lowest index among equals (-1 when n is 0).
+int32_t ArgMax(const float* x, size_t n);
 
 class Sampler {
  public:
