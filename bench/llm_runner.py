@@ -6,7 +6,10 @@ prompt, greedy, in one run. Each contender runs in its own process (peak RSS is 
 Usage: bazel run -c opt //bench:llm_runner -- [--model zoo/llama_pte] [--new_tokens 100] [--repeats 3]
        bazel run -c opt //bench:smollm2_decode -- --anchor_pte /path/to/optimum/model.pte
 (--anchor_pte: another program of the same model, e.g. optimum-cli's, run in TextLLMRunner; the
-ratios are then against it.)
+ratios are then against it. --read_bandwidth: the read_bandwidth tool, run before and after the
+contenders; each contender's decode rate is then also given as a share of the memory-bandwidth
+bound: the machine's read bandwidth over the bytes of weights the recipe makes a decode step
+read.)
 """
 import argparse
 import json
@@ -97,6 +100,49 @@ print(json.dumps({"decode_tokens_per_s": (n - 1) / (t2 - t1), "prefill_tokens_pe
 """
 
 
+def recipe_weight_bytes(config, settings) -> float:
+    """Bytes of weights one decode step reads with a program's recipe, whatever else the program
+    adds: every linear layer's weights, the output projection's included, as the scheme stores
+    them (4-bit values with a bfloat16 scale per group, as XNNPACK keeps them; 8-bit values with
+    a float32 scale per row; float32 otherwise). The embedding is read a row at a time and is not
+    counted. `config` is a .gguf file or a zoo config; the model is built on the meta device."""
+    import torch
+    import transformers
+
+    if config.endswith(".gguf"):
+        hf_config = transformers.AutoConfig.from_pretrained(os.path.dirname(config), gguf_file=os.path.basename(config),
+                                                            local_files_only=True)
+        with torch.device("meta"):
+            model = transformers.AutoModelForCausalLM.from_config(hf_config)
+    else:
+        from zoo.sources import build_zoo_model, read_zoo_config
+
+        with torch.device("meta"):
+            model = build_zoo_model(read_zoo_config(config))
+    output = model.get_output_embeddings()
+
+    def bits(scheme, in_features):
+        group = settings.get("qlinear_group_size") or 0
+        if scheme in ("8da4w", "4w"):
+            return 4 + (16 / group if group else 32 / in_features)
+        if scheme in ("8da8w", "8w"):
+            return 8 + 32 / in_features
+        return 32
+
+    total = 0.0
+    for module in model.modules():
+        if isinstance(module, torch.nn.Linear):
+            scheme = (settings.get("qoutput") or settings.get("qlinear")) if module is output else settings.get("qlinear")
+            total += module.weight.numel() * bits(scheme, module.in_features) / 8
+    return total
+
+
+def read_bandwidth(tool) -> dict:
+    """{threads: GB/s} from the read_bandwidth tool."""
+    out = subprocess.run([tool], capture_output=True, text=True, check=True).stdout
+    return {int(k): v for k, v in json.loads(out)["read_gb_per_s"].items()}
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--model", default="zoo/llama_pte", help="runfiles stem of an executorch_model (text generation)")
@@ -104,6 +150,7 @@ def main():
     p.add_argument("--anchor_pte", help="another .pte of the same model (e.g. optimum-cli's) to run in TextLLMRunner")
     p.add_argument("--new_tokens", type=int, default=100)
     p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--read_bandwidth", help="the read_bandwidth tool: also rate each contender against the bandwidth bound")
     args = p.parse_args()
     pte, tok = os.path.abspath(args.model + ".pte"), os.path.abspath(args.model + ".tokenizer.json")
     ptd = os.path.abspath(args.model + ".ptd") if os.path.exists(args.model + ".ptd") else ""  # its data file, if any
@@ -130,6 +177,7 @@ def main():
     # repeats round-robin over the contenders, so a slow spell of this shared machine hits them
     # alike instead of one contender's whole series; each round starts one contender later, so
     # none always runs right after another's (HF eager's 1.2 GB process slows what follows it)
+    bandwidths = [read_bandwidth(args.read_bandwidth)] if args.read_bandwidth else []
     runs = {name: [] for name in contenders}
     names = list(contenders)
     for round_ in range(args.repeats):
@@ -148,6 +196,8 @@ def main():
             stats["rss_mb"] = usage.ru_maxrss / 1024
             stats["wall_s"] = time.perf_counter() - start
             runs[name].append(stats)
+    if args.read_bandwidth:
+        bandwidths.append(read_bandwidth(args.read_bandwidth))
     keys = ("decode_tokens_per_s", "prefill_tokens_per_s", "time_to_first_token_ms", "rss_mb", "wall_s")
     results = {name: {k: statistics.median(r[k] for r in series) for k in keys} for name, series in runs.items()}
     anchor_name = "TextLLMRunner on --anchor_pte" if args.anchor_pte else "ExecuTorch TextLLMRunner (wheel)"
@@ -155,9 +205,19 @@ def main():
     print(f"ratios are against: {anchor_name}")
     print(f"{args.model}.pte: {manifest['pte']['size_bytes'] / 1e6:.1f} MB, prompt {PROMPT!r} (no BOS), {n} new tokens, greedy; "
           f"median of {args.repeats}, interleaved; each in its own process")
-    print(f"{'contender':<36}{'decode tok/s':>14}{'vs TLR':>8}{'prefill tok/s':>15}{'TTFT ms':>10}{'peak RSS MB':>13}")
+    bound = None
+    if bandwidths:
+        weight_bytes = recipe_weight_bytes(os.path.abspath(args.config), manifest["settings"])
+        best = {t: max(b[t] for b in bandwidths) for t in bandwidths[0]}
+        bound = max(best.values()) * 1e9 / weight_bytes
+        print("memory read bandwidth (best of the runs before and after): "
+              + ", ".join(f"{t} thread{'s' * (t > 1)} {gbps:.1f} GB/s" for t, gbps in best.items())
+              + f"; the recipe's weights: {weight_bytes / 1e6:.1f} MB per step, so at most {bound:.0f} tok/s")
+    print(f"{'contender':<36}{'decode tok/s':>14}{'vs TLR':>8}{'of bound':>10}{'prefill tok/s':>15}{'TTFT ms':>10}"
+          f"{'peak RSS MB':>13}")
     for name, r in results.items():
-        print(f"{name:<36}{r['decode_tokens_per_s']:>14.1f}{r['decode_tokens_per_s'] / anchor:>8.2f}"
+        share = f"{r['decode_tokens_per_s'] / bound:.0%}" if bound else "-"
+        print(f"{name:<36}{r['decode_tokens_per_s']:>14.1f}{r['decode_tokens_per_s'] / anchor:>8.2f}{share:>10}"
               f"{r['prefill_tokens_per_s']:>15.1f}{r['time_to_first_token_ms']:>10.1f}{r['rss_mb']:>13.0f}")
 
 
