@@ -99,6 +99,20 @@ def test_runner_binary_finds_its_model_in_a_tree_a_manifest_or_not_at_all(tmp_pa
     assert alone.returncode != 0 and "--model" in alone.stderr
 
 
+def test_flags_built_into_a_runner_come_before_the_command_line():
+    """executorch_runner(flags = ...): the built-in prompt (quotes, a backslash and a tab, escaped
+    in the generated source) and length apply, and the command line's values win."""
+    runner = "tests/runtime/llama_runner_with_flags"
+    built_in = json.loads(subprocess.run([runner, "--json"], capture_output=True, text=True, check=True).stdout)
+    plain = llm_json("--prompt", 'He said "hi" \\ then\ttabbed', "--max_new_tokens", "3")
+    assert built_in["prompt_tokens"] == plain["prompt_tokens"]
+    assert len(built_in["generated_tokens"]) == 3 and built_in["generated_tokens"] == plain["generated_tokens"]
+    overridden = json.loads(subprocess.run([runner, "--json", "--max_new_tokens", "5", "--prompt", "Hi"], capture_output=True,
+                                           text=True, check=True).stdout)
+    assert len(overridden["generated_tokens"]) == 5
+    assert overridden["prompt_tokens"] == llm_json("--prompt", "Hi", "--max_new_tokens", "1")["prompt_tokens"]
+
+
 def _huge_pages_possible():
     name, version = platform.libc_ver()
     try:
