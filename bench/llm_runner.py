@@ -123,9 +123,9 @@ def recipe_weight_bytes(config, settings) -> float:
 
     def bits(scheme, in_features):
         group = settings.get("qlinear_group_size") or 0
-        if scheme in ("8da4w", "4w"):
+        if scheme == "8da4w":
             return 4 + (16 / group if group else 32 / in_features)
-        if scheme in ("8da8w", "8w"):
+        if scheme == "8da8w":
             return 8 + 32 / in_features
         return 32
 

@@ -1,5 +1,6 @@
 """Weight quantization with torchao, named like `optimum-cli export executorch`
-(--qlinear 8da4w|8da8w|4w|8w, --qembedding 4w|8w)."""
+(--qlinear 8da4w|8da8w, --qembedding 4w|8w; its weight-only --qlinear 4w|8w are refused with
+the reason)."""
 import contextlib
 import dataclasses
 
@@ -12,31 +13,34 @@ QLINEAR = Registry("qlinear scheme")
 QEMBEDDING = Registry("qembedding scheme")
 
 
-def _linear_config(weight_dtype, dynamic_activations, group_size, mapping_type=None):
-    from torchao.quantization import Int8DynamicActivationIntxWeightConfig, IntxWeightOnlyConfig
+def _linear_config(weight_dtype, group_size, mapping_type=None):
+    """torchao's config for dynamically quantized 8-bit activations times `weight_dtype` weights,
+    per group of `group_size` inputs (0: per output channel)."""
+    from torchao.quantization import Int8DynamicActivationIntxWeightConfig
     from torchao.quantization.granularity import PerAxis, PerGroup
     from torchao.quantization.quant_primitives import MappingType
 
     granularity = PerGroup(group_size) if group_size else PerAxis(0)
-    mapping_type = mapping_type or MappingType.SYMMETRIC
-    if dynamic_activations:
-        return Int8DynamicActivationIntxWeightConfig(weight_dtype=weight_dtype, weight_granularity=granularity,
-                                                     weight_mapping_type=mapping_type)
-    return IntxWeightOnlyConfig(weight_dtype=weight_dtype, granularity=granularity, mapping_type=mapping_type)
+    return Int8DynamicActivationIntxWeightConfig(weight_dtype=weight_dtype, weight_granularity=granularity,
+                                                 weight_mapping_type=mapping_type or MappingType.SYMMETRIC)
 
 
-# name -> (weight dtype, dynamically quantized int8 activations, grouped)
+# name -> (weight dtype, grouped)
 _LINEAR = {
-    "8da4w": (torch.int4, True, True),
-    "8da8w": (torch.int8, True, False),
-    "4w": (torch.int4, False, True),
-    "8w": (torch.int8, False, False),
+    "8da4w": (torch.int4, True),
+    "8da8w": (torch.int8, False),
 }
+# optimum-cli's weight-only linear schemes: torchao leaves a dequantize_affine before each
+# product, which neither XNNPACK's partitioner nor the runtime's kernel libraries take
+_WEIGHT_ONLY = ("weight-only linear layers have no kernel in ExecuTorch's CPU runtimes (XNNPACK or the "
+                "portable kernels); use {} (the same weights with 8-bit dynamic activations)")
 # name -> (bits, grouped)
 _EMBEDDING = {"4w": (4, True), "8w": (8, False)}
 
 for _name, _scheme in _LINEAR.items():
     QLINEAR.register(_name)(_scheme)
+QLINEAR.refuse("4w", _WEIGHT_ONLY.format("8da4w"))
+QLINEAR.refuse("8w", _WEIGHT_ONLY.format("8da8w"))
 for _name, _scheme in _EMBEDDING.items():
     QEMBEDDING.register(_name)(_scheme)
 
@@ -107,7 +111,7 @@ def _quantize_linears(model, scheme, group_size, select, exact_grid=True) -> dic
     from torchao.quantization import quantize_
     from torchao.quantization.quant_primitives import MappingType
 
-    weight_dtype, dynamic, grouped = QLINEAR.get(scheme)
+    weight_dtype, grouped = QLINEAR.get(scheme)
     group_size = group_size if grouped else 0
     for name, module in model.named_modules():
         if group_size and isinstance(module, torch.nn.Linear) and select(name) and module.in_features % group_size:
@@ -126,14 +130,14 @@ def _quantize_linears(model, scheme, group_size, select, exact_grid=True) -> dic
                     _set_module(model, name, GridLinear(module, *grid, group_size))
                     exact.append(name)
     inside = tuple(name + "." for name in exact)
-    quantize_(model, _linear_config(weight_dtype, dynamic, group_size),
+    quantize_(model, _linear_config(weight_dtype, group_size),
               filter_fn=lambda module, fqn: isinstance(module, torch.nn.Linear) and select(fqn) and not fqn.startswith(inside))
     entry = {"scheme": scheme, "group_size": group_size or None}
     if exact:
         # no-clipping scales are max(-min / 8, max / 7): exactly d for values d * (q - 8)
-        quantize_(model, _linear_config(weight_dtype, dynamic, group_size, MappingType.SYMMETRIC_NO_CLIPPING_ERR),
+        quantize_(model, _linear_config(weight_dtype, group_size, MappingType.SYMMETRIC_NO_CLIPPING_ERR),
                   filter_fn=lambda module, fqn: fqn.startswith(inside) and fqn.endswith(".symmetric"))
-        quantize_(model, _linear_config(torch.int8, dynamic, 0),
+        quantize_(model, _linear_config(torch.int8, 0),
                   filter_fn=lambda module, fqn: fqn.startswith(inside) and fqn.endswith(".offsets"))
         entry["exact_source_grid"] = {"modules": len(exact), "offsets": "8-bit per row"}
     return entry
@@ -278,7 +282,7 @@ def quantize_model(model: torch.nn.Module, qlinear, group_size: int, qembedding,
     pair = _tied_pair(model)
     head_scheme = qoutput or qlinear
     head_bits = {torch.int4: 4, torch.int8: 8}[QLINEAR.get(head_scheme)[0]] if head_scheme else 0
-    head_group = group_size if head_scheme and QLINEAR.get(head_scheme)[2] else 0
+    head_group = group_size if head_scheme and QLINEAR.get(head_scheme)[1] else 0
     embedding_bits, embedding_grouped = QEMBEDDING.get(qembedding) if qembedding else (0, False)
     shared_format = None  # the tied table's format when it is stored once
     if share_tied:

@@ -16,6 +16,7 @@ class Registry:
     def __init__(self, kind: str):
         self.kind = kind
         self._entries: Dict[str, object] = {}
+        self._refused: Dict[str, str] = {}
 
     def register(self, name: str) -> Callable[[T], T]:
         def decorate(entry: T) -> T:
@@ -26,16 +27,26 @@ class Registry:
 
         return decorate
 
+    def refuse(self, name: str, reason: str) -> None:
+        """A name users may expect (another tool offers it) that is not offered here: asking for it
+        gets `reason`, one clause saying why and what to use instead."""
+        self._refused[name] = reason
+
     def get(self, name: str):
         try:
             return self._entries[name]
         except KeyError:
+            if name in self._refused:
+                raise ExportError(f"{self.kind} {name!r} is not supported: {self._refused[name]}") from None
             raise ExportError(
                 f"unknown {self.kind} {name!r}; choose one of: {', '.join(sorted(self._entries))}"
             ) from None
 
     def names(self):
         return sorted(self._entries)
+
+    def refused(self) -> Dict[str, str]:
+        return dict(sorted(self._refused.items()))
 
 
 TASKS = Registry("task")

@@ -1,7 +1,7 @@
 """executorch_model: export a model to an ExecuTorch program as a build action."""
 
 load("//rules:providers.bzl", "ExecuTorchModelInfo", "ZooModelInfo")
-load(":choices.bzl", "DTYPES", "QEMBEDDING", "QLINEAR", "RECIPES", "TASKS", "check_choice")
+load(":choices.bzl", "DTYPES", "QEMBEDDING", "QLINEAR", "QLINEAR_REFUSED", "RECIPES", "TASKS", "check_choice")
 load(":python.bzl", "PY_TOOLCHAIN", "run_python")
 
 _SOURCE_ATTRS = ["model", "checkpoint", "gguf", "module"]
@@ -25,9 +25,9 @@ def _executorch_model_impl(ctx):
         fail("{}: set exactly one of {} (got {})".format(ctx.label, ", ".join(_SOURCE_ATTRS), ", ".join(given) or "none"))
     check_choice(ctx.label, "task", ctx.attr.task, TASKS)
     check_choice(ctx.label, "recipe", ctx.attr.recipe, RECIPES)
-    check_choice(ctx.label, "qlinear", ctx.attr.qlinear, QLINEAR)
+    check_choice(ctx.label, "qlinear", ctx.attr.qlinear, QLINEAR, QLINEAR_REFUSED)
     check_choice(ctx.label, "qembedding", ctx.attr.qembedding, QEMBEDDING)
-    check_choice(ctx.label, "qoutput", ctx.attr.qoutput, QLINEAR)
+    check_choice(ctx.label, "qoutput", ctx.attr.qoutput, QLINEAR, QLINEAR_REFUSED)
     check_choice(ctx.label, "dtype", ctx.attr.dtype, DTYPES)
     if ctx.attr.factory and not ctx.attr.module:
         fail("{}: factory is only used with module".format(ctx.label))
@@ -149,8 +149,8 @@ Outputs `<name>.pte`, `<name>.json` (manifest), for text models whose source has
         "data": attr.label_list(allow_files = True, doc = "Extra files the module factory reads."),
         "task": attr.string(doc = "text-generation, feature-extraction, fill-mask, image-classification or module; inferred from the model config when empty (text-generation for gguf)."),
         "recipe": attr.string(default = "xnnpack", doc = "Lowering recipe: portable or xnnpack."),
-        "qlinear": attr.string(doc = "Linear-layer quantization: 8da4w, 8da8w, 4w or 8w."),
-        "qlinear_group_size": attr.int(default = 32, doc = "Group size for 8da4w and 4w (0: per channel)."),
+        "qlinear": attr.string(doc = "Linear-layer quantization: 8da4w or 8da8w (weight-only 4w and 8w are refused: no CPU kernel runs them)."),
+        "qlinear_group_size": attr.int(default = 32, doc = "Group size for 8da4w (0: per channel)."),
         "qembedding": attr.string(doc = "Embedding quantization: 4w or 8w."),
         "qoutput": attr.string(doc = "Quantization of the output projection (lm_head), one of the qlinear schemes; default: as qlinear."),
         "dtype": attr.string(default = "float32", doc = "float32, float16 or bfloat16."),

@@ -12,7 +12,9 @@ from zoo.settings import DTYPES
 def _starlark_lists():
     with open(runfile("rules/private/choices.bzl"), encoding="utf-8") as f:
         text = f.read()
-    return {m.group(1): ast.literal_eval(m.group(2)) for m in re.finditer(r"^([A-Z]+) = (\[.*?\])$", text, re.M)}
+    lists = {m.group(1): ast.literal_eval(m.group(2)) for m in re.finditer(r"^([A-Z_]+) = (\[.*?\])$", text, re.M)}
+    lists.update({m.group(1): ast.literal_eval(m.group(2)) for m in re.finditer(r"^([A-Z_]+) = (\{.*?\n\})$", text, re.M | re.S)})
+    return lists
 
 
 def test_choices_match_registries():
@@ -20,5 +22,6 @@ def test_choices_match_registries():
     assert lists["TASKS"] == registry.TASKS.names()
     assert lists["RECIPES"] == registry.RECIPES.names()
     assert lists["QLINEAR"] == quantize.QLINEAR.names()
+    assert lists["QLINEAR_REFUSED"] == quantize.QLINEAR.refused()
     assert lists["QEMBEDDING"] == quantize.QEMBEDDING.names()
     assert lists["DTYPES"] == list(DTYPES)

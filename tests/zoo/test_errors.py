@@ -40,7 +40,11 @@ def assert_one_line_error(proc, out, *fragments, code=2):
     [
         ("--task", "summarization", "unknown task 'summarization'; choose one of: feature-extraction, fill-mask, image-classification"),
         ("--recipe", "tpu", "unknown recipe 'tpu'; choose one of: portable, xnnpack"),
-        ("--qlinear", "3bit", "unknown qlinear scheme '3bit'; choose one of: 4w, 8da4w, 8da8w, 8w"),
+        ("--qlinear", "3bit", "unknown qlinear scheme '3bit'; choose one of: 8da4w, 8da8w"),
+        ("--qlinear", "4w", "qlinear scheme '4w' is not supported: weight-only linear layers have no kernel in "
+                            "ExecuTorch's CPU runtimes (XNNPACK or the portable kernels); use 8da4w"),
+        ("--qoutput", "8w", "qlinear scheme '8w' is not supported: weight-only linear layers have no kernel in "
+                            "ExecuTorch's CPU runtimes (XNNPACK or the portable kernels); use 8da8w"),
         ("--qembedding", "2w", "unknown qembedding scheme '2w'; choose one of: 4w, 8w"),
         ("--dtype", "float8", "unknown dtype 'float8'; choose one of: float32, float16, bfloat16"),
     ],

@@ -131,7 +131,7 @@ def test_weights_on_a_q4_1_grid_stay_exact():
     assert len({id(layer.mean_row) for layer in layers}) == 1
 
     plain = build_zoo_model(entry)
-    quantize_(plain, quantize._linear_config(torch.int4, True, 32),
+    quantize_(plain, quantize._linear_config(torch.int4, 32),
               filter_fn=lambda module, fqn: isinstance(module, torch.nn.Linear) and fqn != "lm_head")
     with torch.no_grad():
         reference = fp32(torch.tensor([PROMPT])).logits[0]
