@@ -104,8 +104,9 @@ def recipe_weight_bytes(config, settings) -> float:
     """Bytes of weights one decode step reads with a program's recipe, whatever else the program
     adds: every linear layer's weights, the output projection's included, as the scheme stores
     them (4-bit values with a bfloat16 scale per group, as XNNPACK keeps them; 8-bit values with
-    a float32 scale per row; float32 otherwise). The embedding is read a row at a time and is not
-    counted. `config` is a .gguf file or a zoo config; the model is built on the meta device."""
+    a float32 scale per row; otherwise the program's float type). The embedding is read a row
+    at a time and is not counted. `config` is a .gguf file or a zoo config; the model is built
+    on the meta device."""
     import torch
     import transformers
 
@@ -127,7 +128,7 @@ def recipe_weight_bytes(config, settings) -> float:
             return 4 + (16 / group if group else 32 / in_features)
         if scheme == "8da8w":
             return 8 + 32 / in_features
-        return 32
+        return 16 if settings.get("dtype") in ("float16", "bfloat16") else 32
 
     total = 0.0
     for module in model.modules():
