@@ -59,6 +59,44 @@ def _asymmetric_grid(weight: torch.Tensor, group_size: int):
     return q, scales, mins
 
 
+# candidate scales, as fractions of the largest magnitude of a group over 7.5 (the plain symmetric
+# scale); all <= 1, so each group's largest magnitude lands on -8 or 7 and a no-clipping-error
+# quantizer recovers the chosen scale exactly
+_SCALE_FRACTIONS = [1.0 - 0.02 * i for i in range(26)]
+
+
+def _least_squares_grid(weight: torch.Tensor, group_size: int):
+    """(k, scales): `weight` rounded onto a symmetric 4-bit grid per group of `group_size`
+    inputs, w ~ scales * k with k in -8..7 ([rows, groups, group_size], as floats) and each
+    group's scale ([rows, groups, 1]) the candidate (a bfloat16, as XNNPACK stores 4-bit scales)
+    with the least squared error rather than the largest magnitude over 7.5: that plain rule
+    spends a level on one outlier and rounds the rest of the group coarsely."""
+    w = weight.detach().float()
+    rows, columns = w.shape
+    k, scales = torch.empty(rows, columns // group_size, group_size), torch.empty(rows, columns // group_size, 1)
+    for start in range(0, rows, 4096):  # rows at a time: an output table is 28 M weights
+        groups = w[start:start + 4096].reshape(-1, columns // group_size, group_size)
+        top = groups.abs().amax(-1, keepdim=True).clamp(min=torch.finfo(torch.float32).tiny) / 7.5
+        best_error = None
+        for fraction in _SCALE_FRACTIONS:
+            scale = _bfloat16_toward_zero(top * fraction)
+            values = torch.clamp(torch.round(groups / scale), -8, 7)
+            error = (values * scale - groups).pow(2).sum(-1, keepdim=True)
+            if best_error is None:
+                best_error, best, best_scale = error, values, scale
+            else:
+                better = error < best_error
+                best, best_scale = torch.where(better, values, best), torch.where(better, scale, best_scale)
+                best_error = torch.minimum(error, best_error)
+        k[start:start + 4096], scales[start:start + 4096] = best, best_scale
+    return k, scales
+
+
+def _bfloat16_toward_zero(values: torch.Tensor) -> torch.Tensor:
+    """Positive float32 values truncated to bfloat16 precision (never rounded up)."""
+    return (values.contiguous().view(torch.int32) & -65536).view(torch.float32)
+
+
 class GridLinear(torch.nn.Module):
     """A linear layer whose weights lie on an asymmetric 4-bit grid per group (w = d * q + m,
     q in 0..15; a GGUF Q4_1 model dequantized), kept exact although the runtime's 4-bit matrix
@@ -130,8 +168,16 @@ def _quantize_linears(model, scheme, group_size, select, exact_grid=True) -> dic
                     _set_module(model, name, GridLinear(module, *grid, group_size))
                     exact.append(name)
     inside = tuple(name + "." for name in exact)
-    quantize_(model, _linear_config(weight_dtype, group_size),
-              filter_fn=lambda module, fqn: isinstance(module, torch.nn.Linear) and select(fqn) and not fqn.startswith(inside))
+    rest = lambda module, fqn: isinstance(module, torch.nn.Linear) and select(fqn) and not fqn.startswith(inside)  # noqa: E731
+    mapping = None
+    if weight_dtype == torch.int4 and group_size:
+        for name, module in model.named_modules():
+            if rest(module, name):  # a new tensor: an output projection may share its weight with the embedding
+                k, scales = _least_squares_grid(module.weight, group_size)
+                module.weight = torch.nn.Parameter((k * scales).reshape(module.weight.shape).to(module.weight.dtype),
+                                                   requires_grad=False)
+        mapping = MappingType.SYMMETRIC_NO_CLIPPING_ERR  # reproduces the chosen scales exactly
+    quantize_(model, _linear_config(weight_dtype, group_size, mapping), filter_fn=rest)
     entry = {"scheme": scheme, "group_size": group_size or None}
     if exact:
         # no-clipping scales are max(-min / 8, max / 7): exactly d for values d * (q - 8)
@@ -178,11 +224,12 @@ class QuantizedEmbedding(torch.nn.Module):
     def quantize(cls, weight: torch.Tensor, bits: int, group_size: int) -> "QuantizedEmbedding":
         rows, dim = weight.shape
         group = group_size if group_size and dim % group_size == 0 else dim
+        if bits == 4:  # as 4-bit linear weights are rounded (bfloat16 scales, as the program keeps them)
+            q, scales = _least_squares_grid(weight, group)
+            return cls(q.reshape(rows, dim), scales[..., 0], bits)
         qmax = 2 ** (bits - 1) - 1
         grouped = weight.detach().float().reshape(rows, dim // group, group)
         scales = grouped.abs().amax(-1).clamp(min=1e-12) / qmax
-        if bits == 4:  # stored in bfloat16: round to the values the program keeps
-            scales = scales.to(torch.bfloat16).float()
         q = torch.clamp(torch.round(grouped / scales[..., None]), -qmax - 1, qmax)
         return cls(q.reshape(rows, dim), scales, bits)
 

@@ -153,6 +153,39 @@ def test_exact_grid_can_be_turned_off():
     assert not any(isinstance(module, quantize.GridLinear) for module in model.modules())
 
 
+def test_4bit_groups_take_the_least_squares_scale():
+    """Grouped 4-bit weights not on a grid get, per group, the bfloat16 scale with the least
+    squared error among the candidates (not the largest magnitude over 7.5), and the program
+    holds exactly those values: torchao and XNNPACK keep the chosen scale bit for bit."""
+    from zoo import quantize
+
+    torch.manual_seed(0)
+    # rows of different magnitudes, heavy tails (a few outliers per group, as in real layers)
+    weight = torch.distributions.StudentT(3.0).sample((48, 96)) * torch.rand(48, 1)
+    k, scales = quantize._least_squares_grid(weight, 32)
+    groups, rounded = weight.reshape(48, -1, 32), k * scales
+    assert k.eq(k.round()).all() and k.ge(-8).all() and k.le(7).all()  # a symmetric 4-bit grid per group
+    assert torch.equal(scales, scales.bfloat16().float())
+    # each group reaches -8 or 7, so a no-clipping-error quantizer recovers its scale
+    assert torch.equal(scales, torch.maximum(-rounded.amin(-1, keepdim=True) / 8, rounded.amax(-1, keepdim=True) / 7))
+    plain_scale = (groups.abs().amax(-1, keepdim=True) / 7.5).to(torch.bfloat16).float()
+    plain = torch.clamp(torch.round(groups / plain_scale), -8, 7) * plain_scale
+    error, plain_error = (rounded - groups).pow(2).sum(-1), (plain - groups).pow(2).sum(-1)
+    assert error.sum() < 0.9 * plain_error.sum(), (error.sum(), plain_error.sum())
+
+    model = torch.nn.Sequential(torch.nn.Linear(96, 48, bias=False))
+    with torch.no_grad():
+        model[0].weight.copy_(weight)
+    report, _ = quantize.quantize_model(model, "8da4w", 32, None)
+    stored = model[0].weight
+    assert torch.equal(stored.scale.float(), stored.scale.to(torch.bfloat16).float())  # as XNNPACK stores them
+    values = stored.qdata.float().reshape(48, -1, 32) * stored.scale.float().reshape(48, -1, 1)
+    assert torch.equal(values, rounded)
+    # a 4-bit embedding table is rounded the same way
+    table = quantize.QuantizedEmbedding.quantize(weight, 4, 32)
+    assert torch.equal(table(torch.arange(48)), rounded.reshape(48, 96))
+
+
 def test_shape_only_kernels_give_what_the_decompositions_give():
     """The export's shape-only kernels for torchao's quantization operators against the
     operators' own decompositions on fake tensors: the same shape, strides and dtype of every
