@@ -4,17 +4,18 @@ runtime's kernel libraries and XNNPACK provide.
 The plain transformers static-cache wrapper spends most of a decode step copying: it repeats the
 key/value heads for grouped-query attention over every cache slot (expand_copy) and rewrites the
 whole cache on each update (index_copy). Here instead
-- each layer's cache is two buffers, values [kv_heads, max_seq_len, head_dim] and keys
-  transposed [kv_heads, head_dim, max_seq_len], updated in place with index_put_ at
-  `cache_position` along the sequence dimension (one 1-D index: the runtime's in-place case;
-  the exporter re-inplaces it, so no copy of the cache is made);
+- each layer's cache is two buffers, keys and values [kv_heads, max_seq_len, head_dim],
+  updated in place with index_put_ at `cache_position` along the sequence dimension (one 1-D
+  index: the runtime's in-place case, here a row per key/value head; the exporter re-inplaces
+  it, so no copy of the cache is made);
 - attention reads the filled prefix with one slice per buffer, its length (cache_position[0] + n,
   read with .item(), so the program has a dynamic length bounded by max_seq_len) rounded up to a
   multiple of ATTENTION_BLOCK slots, the slots past the prefix masked: the shapes the delegates
   see change once every ATTENTION_BLOCK decode steps instead of every step, so a runner that
   re-plans XNNPACK's operators only when a shape changed (ours) re-plans that seldom;
 - query heads are grouped per key/value head by a reshape, so keys and values are never
-  repeated, and with keys stored transposed attention is two batched matrix products and a
+  repeated, and attention is two batched matrix products (the first reading the keys
+  transposed, which the xnnpack recipe serializes as a flag of the product, not a copy) and a
   softmax over the last dimension: XNNPACK takes all of it (the xnnpack recipe lets its
   partitioner accept the data-dependent length, which is never 0);
 - the causal (and sliding-window) mask is built once per forward from cache_position, already in
@@ -34,31 +35,30 @@ ATTENTION_BLOCK = 32
 
 def grouped_attention(module, query, key, value, attention_mask, scaling=None, dropout=0.0, softcap=None,
                       cache_layout=None, **kwargs):
-    """Attention for one layer. query [1, heads, n, d]; value [1, kv_heads, length, d] (the filled
-    cache prefix) and key the same, or with cache_layout="keys_transposed" (StaticCacheLM) the
-    cache's own prefixes: value [kv_heads, length, d] and key [kv_heads, d, length] (3-D, so no
-    reshape has to copy them inside the delegate). attention_mask [1, 1, n, length] (boolean or
-    additive, as transformers makes it) or, with "keys_transposed", additive [1, 1, groups * n,
-    length]. Returns [1, n, heads, d].
+    """Attention for one layer. query [1, heads, n, d]; key and value [1, kv_heads, length, d]
+    (the filled cache prefix), or with cache_layout="kv_heads_first" (StaticCacheLM) the cache's
+    own prefixes, [kv_heads, length, d] (3-D, so no reshape has to copy them inside the
+    delegate). attention_mask [1, 1, n, length] (boolean or additive, as transformers makes it)
+    or, with "kv_heads_first", additive [1, 1, groups * n, length]. Returns [1, n, heads, d].
 
     Query heads h = k * groups + g share key/value head k, so the queries of one key/value head
     are one [groups * n, d] matrix and attention is two batched matrix products over the
-    key/value heads, reading the cache in its stored layout (keys transposed): keys and values
-    are never repeated or permuted, the softmax runs over the last dimension, and every op of it
-    is one XNNPACK takes."""
+    key/value heads, reading the cache in its stored layout: keys and values are never repeated
+    or copied (the keys' transpose is a flag of XNNPACK's product), the softmax runs over the
+    last dimension, and every op of it is one XNNPACK takes."""
     _, heads, n, dim = query.shape
-    transposed = cache_layout == "keys_transposed"
-    keys, values = (key, value) if transposed else (key[0].transpose(1, 2), value[0])
+    cache = cache_layout == "kv_heads_first"
+    keys, values = (key, value) if cache else (key[0], value[0])
     kv_heads, length, _ = values.shape
     groups = heads // kv_heads
-    if transposed:
+    if cache:
         mask = attention_mask.reshape(groups * n, length)
     else:
         mask = _additive_mask(attention_mask, n, length, query.dtype).reshape(n, length).repeat(groups, 1)
     if scaling is None:
         scaling = dim ** -0.5
     q = (query * scaling).reshape(kv_heads, groups * n, dim)
-    scores = torch.bmm(q, keys)  # [kv_heads, groups * n, length]
+    scores = torch.bmm(q, keys.transpose(1, 2))  # [kv_heads, groups * n, length]
     if softcap is not None:
         scores = torch.tanh(scores / softcap) * softcap
     probs = torch.softmax((scores + mask).float(), dim=-1).to(value.dtype)
@@ -186,13 +186,13 @@ class _LayerCaches:
         values = getattr(self._owner, f"value_cache_{layer_idx}")
         # index_put_ itself, not `keys[:, positions] = ...`: item assignment drops the values'
         # leading 1s (one key/value head), which the runtime's in-place case does not broadcast
-        torch.ops.aten.index_put_(keys, [None, None, self.cache_position], key_states.flatten(0, 1).transpose(1, 2))
+        torch.ops.aten.index_put_(keys, [None, self.cache_position], key_states.flatten(0, 1))
         torch.ops.aten.index_put_(values, [None, self.cache_position], value_states.flatten(0, 1))
         # the prefix attention reads (the filled positions rounded up to whole blocks), copied by
         # one slice (never a view of the buffer: a view read after the in-place update gives
         # stale data in portable programs), in the buffers' own 3-D layout (grouped_attention
-        # with cache_layout="keys_transposed" takes it as it is)
-        return keys[:, :, :self.length], values[:, :self.length]
+        # with cache_layout="kv_heads_first" takes it as it is)
+        return keys[:, :self.length], values[:, :self.length]
 
     # transformers asks caches a few questions; answer them for a static cache
     def get_seq_length(self, layer_idx=0):
@@ -219,8 +219,7 @@ class StaticCacheLM(torch.nn.Module):
         head_dim = getattr(config, "head_dim", None) or config.hidden_size // heads
         dtype = next(model.parameters()).dtype
         for i in range(config.num_hidden_layers):
-            # keys stored transposed: [kv_heads, head_dim, max_seq_len]
-            self.register_buffer(f"key_cache_{i}", torch.zeros(kv_heads, head_dim, max_seq_len, dtype=dtype))
+            self.register_buffer(f"key_cache_{i}", torch.zeros(kv_heads, max_seq_len, head_dim, dtype=dtype))
             self.register_buffer(f"value_cache_{i}", torch.zeros(kv_heads, max_seq_len, head_dim, dtype=dtype))
         self.register_buffer("positions", torch.arange(max_seq_len), persistent=False)
         rotary_dim = int(head_dim * getattr(config, "partial_rotary_factor", 1.0))
@@ -236,7 +235,7 @@ class StaticCacheLM(torch.nn.Module):
 
     def _mask(self, cache_position, length, window=None):
         """Additive [1, 1, groups * n, length]: a row per query of each key/value head's group
-        (grouped_attention's keys_transposed layout; 4-D, so transformers passes it through)."""
+        (grouped_attention's kv_heads_first layout; 4-D, so transformers passes it through)."""
         keys = self.positions[:length].unsqueeze(0)  # [1, length]
         queries = cache_position if self.groups == 1 else torch.cat([cache_position] * self.groups)
         queries = queries.unsqueeze(1)  # [groups * n, 1]
@@ -268,6 +267,6 @@ class StaticCacheLM(torch.nn.Module):
             past_key_values=self._caches,
             use_cache=True,
             logits_to_keep=1,
-            cache_layout="keys_transposed",
+            cache_layout="kv_heads_first",
         )
         return out.logits

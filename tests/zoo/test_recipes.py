@@ -205,7 +205,7 @@ def test_a_quantized_llm_program_is_the_same_without_idle_retraces(tmp_path, mon
                               qlinear="8da4w", qembedding="8w", max_seq_len=64)
     @contextlib.contextmanager
     def every_retrace():
-        with xnnpack._data_dependent_sizes(), xnnpack._slice_visitor():
+        with xnnpack._data_dependent_sizes(), xnnpack._slice_visitor(), xnnpack._transposed_operand_visitors():
             yield
 
     generate = DebugHandleGeneratorPass.call
@@ -360,5 +360,52 @@ def test_slices_of_a_dynamic_tensor_run_inside_xnnpack(monkeypatch):
         with torch.no_grad():
             expected = module(x)
         got = method.execute([x])
+        for e, g in zip(expected, got):
+            assert e.shape == g.shape and torch.allclose(e, g, atol=1e-5), f"length {n}"
+
+
+def test_a_product_with_a_transposed_operand_reads_it_as_it_is(monkeypatch):
+    """bmm(a, b.transpose(1, 2)) (attention's scores over the position-major keys of a cache) is
+    serialized as one XNNPACK batched product with the transpose-B flag and no transpose
+    operator, with a dynamic length; a transpose that something else reads too stays an
+    operator. Outputs equal eager at several lengths."""
+    from executorch.backends.xnnpack.operators import op_bmm, op_permute
+    from executorch.backends.xnnpack.utils.xnnpack_constants import XNN_FLAG_TRANSPOSE_B
+    from executorch.exir import to_edge_transform_and_lower
+    from executorch.runtime import Runtime
+
+    serialized = {"products": [], "transposes": []}
+
+    def recording(module, name, kind):
+        make = getattr(module, name)
+
+        def record(**fields):
+            serialized[kind].append(make(**fields))
+            return serialized[kind][-1]
+        monkeypatch.setattr(module, name, record)
+
+    recording(op_bmm, "XNNBatchMatrixMultiply", "products")
+    recording(op_permute, "XNNStaticTranspose", "transposes")
+
+    class Scores(torch.nn.Module):
+        def forward(self, q, keys, other):
+            shared = other.transpose(1, 2)
+            return torch.bmm(q, keys.transpose(1, 2)), torch.bmm(q, shared), shared * 2
+
+    module = Scores().eval()
+    length = torch.export.Dim("length", min=1, max=16)
+    inputs = (torch.randn(2, 3, 4), torch.randn(2, 5, 4), torch.randn(2, 5, 4))
+    with torch.no_grad(), xnnpack.Xnnpack.lowering():
+        exported = torch.export.export(module, inputs, dynamic_shapes=(None, {1: length}, {1: length}), strict=True)
+        edge = to_edge_transform_and_lower(exported, partitioner=xnnpack.Xnnpack.partitioners(None))
+    assert sorted(node.flags for node in serialized["products"]) == [0, XNN_FLAG_TRANSPOSE_B]
+    assert len(serialized["transposes"]) == 1  # the one read twice
+    assert "permute" not in str([node.target for node in edge.exported_program().graph.nodes])  # all inside XNNPACK
+    program = Runtime.get().load_program(edge.to_executorch().buffer)  # must outlive its method
+    method = program.load_method("forward")
+    for n in (1, 5, 16):
+        q, keys, other = torch.randn(2, 3, 4), torch.randn(2, n, 4), torch.randn(2, n, 4)
+        expected = module(q, keys, other)
+        got = method.execute([q, keys, other])
         for e, g in zip(expected, got):
             assert e.shape == g.shape and torch.allclose(e, g, atol=1e-5), f"length {n}"

@@ -260,6 +260,50 @@ def _slice_visitor():
     return _patched((node_visitor, "_node_visitor_dict", visitors))
 
 
+def _transposed_operand_visitors():
+    """A batched product whose second operand is a transpose of the last two dimensions of a
+    3-D tensor, bmm(a, b.transpose(1, 2)), serialized as one XNNPACK batched product that reads
+    b as it is ([batch, n, k]; XNNPACK's XNN_FLAG_TRANSPOSE_B, which the runtime passes
+    through), and the transpose, read by nothing else, not serialized: attention reads the keys
+    in the cache's position-major layout without a copy (XNNPACK's own serialization copies
+    them through a transpose operator first)."""
+    from executorch.backends.xnnpack.operators import node_visitor
+    from executorch.backends.xnnpack.utils.utils import get_input_node
+    from executorch.backends.xnnpack.utils.xnnpack_constants import XNN_FLAG_TRANSPOSE_B
+
+    product, transpose = "aten.bmm.default", "aten.permute_copy.default"
+
+    def read_transposed(node) -> bool:
+        if node.op != "call_function" or getattr(node.target, "__name__", None) != transpose:
+            return False
+        value = node.meta.get("val")
+        if value is None or value.dim() != 3 or "XNN_NHWC_NODE" in node.meta:
+            return False
+        if [dim % 3 for dim in node.args[1]] != [0, 2, 1]:
+            return False
+        return all(getattr(user.target, "__name__", None) == product and len(user.args) > 1 and user.args[1] is node
+                   and user.args[0] is not node for user in node.users)
+
+    class Product(node_visitor._node_visitor_dict[product]):
+        def define_node(self, node, xnn_graph, vals_to_ids, debug_handle):
+            second = get_input_node(node, 1)
+            if not read_transposed(second):
+                return super().define_node(node, xnn_graph, vals_to_ids, debug_handle)
+            first, source = get_input_node(node, 0), get_input_node(second, 0)
+            for value in (node, first, source):
+                self.define_tensor(value, xnn_graph, vals_to_ids)
+            super().define_node(node, xnn_graph, {**vals_to_ids, second: vals_to_ids[source]}, debug_handle)
+            xnn_graph.xnodes[-1].xnode_union.flags = XNN_FLAG_TRANSPOSE_B
+
+    class Transpose(node_visitor._node_visitor_dict[transpose]):
+        def define_node(self, node, xnn_graph, vals_to_ids, debug_handle):
+            if not read_transposed(node):
+                super().define_node(node, xnn_graph, vals_to_ids, debug_handle)
+
+    visitors = {**node_visitor._node_visitor_dict, product: Product, transpose: Transpose}
+    return _patched((node_visitor, "_node_visitor_dict", visitors))
+
+
 def _no_idle_retraces():
     """Re-traces of a whole graph that cannot change it are left out; the program is the one
     XNNPACK's own lowering gives, in less time, byte for byte but for the numbering of debug
@@ -821,10 +865,11 @@ def _partitioner():
 @contextlib.contextmanager
 def _lowering():
     """The context one XNNPACK lowering runs in, to the end of the conversion to ExecuTorch:
-    _data_dependent_sizes, _slice_visitor, _no_idle_retraces, _in_place_edge_passes,
-    _pair_checks_from_the_pair, _legalized_in_place and _specs_without_retraces."""
-    with _data_dependent_sizes(), _slice_visitor(), _no_idle_retraces(), _in_place_edge_passes(), \
-            _pair_checks_from_the_pair(), _legalized_in_place(), _specs_without_retraces():
+    _data_dependent_sizes, _slice_visitor, _transposed_operand_visitors, _no_idle_retraces,
+    _in_place_edge_passes, _pair_checks_from_the_pair, _legalized_in_place and
+    _specs_without_retraces."""
+    with _data_dependent_sizes(), _slice_visitor(), _transposed_operand_visitors(), _no_idle_retraces(), \
+            _in_place_edge_passes(), _pair_checks_from_the_pair(), _legalized_in_place(), _specs_without_retraces():
         yield
 
 
