@@ -318,6 +318,19 @@ def test_initialized_buffers_without_a_retrace_give_the_same_program():
     assert ours != program(export._initialized_buffers([]))
 
 
+def _serialized(monkeypatch, visitor_module, node_class):
+    """The XNNPACK nodes of `node_class` a visitor module serializes from now on (a list that
+    fills as they are made)."""
+    made, make = [], getattr(visitor_module, node_class)
+
+    def record(**fields):
+        made.append(make(**fields))
+        return made[-1]
+
+    monkeypatch.setattr(visitor_module, node_class, record)
+    return made
+
+
 def test_slices_of_a_dynamic_tensor_run_inside_xnnpack(monkeypatch):
     """Parts of a fused projection's output (a fixed-size last dimension of a tensor whose
     length is dynamic) are sliced inside the delegate, the dynamic dimension serialized as
@@ -327,13 +340,7 @@ def test_slices_of_a_dynamic_tensor_run_inside_xnnpack(monkeypatch):
     from executorch.exir import to_edge_transform_and_lower
     from executorch.runtime import Runtime
 
-    serialized, make = [], op_slice_copy.XNNStaticSlice
-
-    def recording(**fields):
-        serialized.append(make(**fields))
-        return serialized[-1]
-
-    monkeypatch.setattr(op_slice_copy, "XNNStaticSlice", recording)
+    serialized = _serialized(monkeypatch, op_slice_copy, "XNNStaticSlice")
 
     class Parts(torch.nn.Module):
         def __init__(self):
@@ -374,18 +381,8 @@ def test_a_product_with_a_transposed_operand_reads_it_as_it_is(monkeypatch):
     from executorch.exir import to_edge_transform_and_lower
     from executorch.runtime import Runtime
 
-    serialized = {"products": [], "transposes": []}
-
-    def recording(module, name, kind):
-        make = getattr(module, name)
-
-        def record(**fields):
-            serialized[kind].append(make(**fields))
-            return serialized[kind][-1]
-        monkeypatch.setattr(module, name, record)
-
-    recording(op_bmm, "XNNBatchMatrixMultiply", "products")
-    recording(op_permute, "XNNStaticTranspose", "transposes")
+    serialized = {"products": _serialized(monkeypatch, op_bmm, "XNNBatchMatrixMultiply"),
+                  "transposes": _serialized(monkeypatch, op_permute, "XNNStaticTranspose")}
 
     class Scores(torch.nn.Module):
         def forward(self, q, keys, other):
