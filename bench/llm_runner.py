@@ -9,17 +9,22 @@ Usage: bazel run -c opt //bench:llm_runner -- [--model zoo/llama_pte] [--new_tok
 ratios are then against it. --read_bandwidth: the read_bandwidth tool, run before and after the
 contenders; each contender's decode rate is then also given as a share of the memory-bandwidth
 bound: the machine's read bandwidth over the bytes of weights the recipe makes a decode step
-read.)
+read. --method_runner: the method_runner tool; adds a contender that is not a model: the
+recipe's weight products alone (bench/products_floor.py), one call per step, the floor of a
+step that reads those weights through XNNPACK.)
 """
 import argparse
 import json
+import math
 import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 PROMPT = "Once upon a time"
+FLOOR = "XNNPACK products alone"
 
 TEXT_LLM_RUNNER = r"""
 import json, sys, time
@@ -108,18 +113,11 @@ def recipe_weight_bytes(config, settings) -> float:
     at a time and is not counted. `config` is a .gguf file or a zoo config; the model is built
     on the meta device."""
     import torch
-    import transformers
 
-    if config.endswith(".gguf"):
-        hf_config = transformers.AutoConfig.from_pretrained(os.path.dirname(config), gguf_file=os.path.basename(config),
-                                                            local_files_only=True)
-        with torch.device("meta"):
-            model = transformers.AutoModelForCausalLM.from_config(hf_config)
-    else:
-        from zoo.sources import build_zoo_model, read_zoo_config
+    import products_floor  # bench/products_floor.py, beside this file
 
-        with torch.device("meta"):
-            model = build_zoo_model(read_zoo_config(config))
+    with torch.device("meta"):
+        model = products_floor.model_from_config(config)
     output = model.get_output_embeddings()
 
     def bits(scheme, in_features):
@@ -152,6 +150,7 @@ def main():
     p.add_argument("--new_tokens", type=int, default=100)
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--read_bandwidth", help="the read_bandwidth tool: also rate each contender against the bandwidth bound")
+    p.add_argument("--method_runner", help="the method_runner tool: also time the recipe's weight products alone")
     args = p.parse_args()
     pte, tok = os.path.abspath(args.model + ".pte"), os.path.abspath(args.model + ".tokenizer.json")
     ptd = os.path.abspath(args.model + ".ptd") if os.path.exists(args.model + ".ptd") else ""  # its data file, if any
@@ -175,6 +174,18 @@ def main():
         "HF eager, 1 thread": [python, "-c", HF_EAGER, os.path.abspath(args.config), tok, PROMPT, str(n), "1", "-1"],
         "HF eager, 2 threads": [python, "-c", HF_EAGER, os.path.abspath(args.config), tok, PROMPT, str(n), "2", "-1"],
     }
+    if args.method_runner:
+        # built in a process of its own: a child's peak RSS counts the parent's at fork
+        floor = os.path.join(tempfile.mkdtemp(), "products.pte")
+        script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "products_floor.py")
+        made = subprocess.run([python, script, os.path.abspath(args.config), json.dumps(manifest["settings"]), floor],
+                              capture_output=True, text=True, env=env)
+        if made.returncode != 0:
+            sys.exit(f"the products-alone program failed to build:\n{made.stderr[-3000:]}")
+        count = made.stdout.split()[-1]
+        print(f"products alone: {count} products of the recipe's weights in one XNNPACK program, {n} calls")
+        contenders[FLOOR] = [os.path.abspath(args.method_runner), "--model", floor, "--iterations", str(n), "--json",
+                             "--huge_pages"]
     # repeats round-robin over the contenders, so a slow spell of this shared machine hits them
     # alike instead of one contender's whole series; each round starts one contender later, so
     # none always runs right after another's (HF eager's 1.2 GB process slows what follows it)
@@ -194,6 +205,9 @@ def main():
             line = [l for l in out.splitlines() if l.startswith("{")][-1]
             stats = json.loads(line)
             stats = stats.get("stats", stats)
+            if "latency_ms" in stats:  # method_runner: one call is one step
+                stats = {"decode_tokens_per_s": 1000.0 / stats["latency_ms"]["p50"], "prefill_tokens_per_s": math.nan,
+                         "time_to_first_token_ms": math.nan}
             stats["rss_mb"] = usage.ru_maxrss / 1024
             stats["wall_s"] = time.perf_counter() - start
             runs[name].append(stats)
@@ -219,7 +233,15 @@ def main():
     for name, r in results.items():
         share = f"{r['decode_tokens_per_s'] / bound:.0%}" if bound else "-"
         print(f"{name:<36}{r['decode_tokens_per_s']:>14.1f}{r['decode_tokens_per_s'] / anchor:>8.2f}{share:>10}"
-              f"{r['prefill_tokens_per_s']:>15.1f}{r['time_to_first_token_ms']:>10.1f}{r['rss_mb']:>13.0f}")
+              f"{_number(r['prefill_tokens_per_s']):>15}{_number(r['time_to_first_token_ms']):>10}{r['rss_mb']:>13.0f}")
+    if FLOOR in results:
+        step, products = (1000.0 / results[name]["decode_tokens_per_s"] for name in ("ours: C++ llm_runner", FLOOR))
+        print(f"a step of ours takes {step:.2f} ms, its weight products alone {products:.2f} ms: "
+              f"{1 - products / step:.0%} of the step is everything else")
+
+
+def _number(value) -> str:
+    return "-" if math.isnan(value) else f"{value:.1f}"
 
 
 if __name__ == "__main__":
