@@ -24,6 +24,7 @@ import tempfile
 import time
 
 PROMPT = "Once upon a time"
+OURS = "ours: C++ llm_runner"
 FLOOR = "XNNPACK products alone"
 
 TEXT_LLM_RUNNER = r"""
@@ -162,7 +163,7 @@ def main():
     ours = [os.path.abspath("runtime/llm_runner"), "--model", pte, "--tokenizer", tok, "--prompt", PROMPT,
             "--max_new_tokens", str(n), "--json", "--bos", "false"]
     contenders = {
-        "ours: C++ llm_runner": ours,
+        OURS: ours,
         # the same without the runners' huge-page malloc (see the README's executorch_runner)
         "ours, --huge_pages=false": ours + ["--huge_pages=false"],
         # the same re-planning XNNPACK's delegates on every call, as ExecuTorch does
@@ -234,8 +235,14 @@ def main():
         share = f"{r['decode_tokens_per_s'] / bound:.0%}" if bound else "-"
         print(f"{name:<36}{r['decode_tokens_per_s']:>14.1f}{r['decode_tokens_per_s'] / anchor:>8.2f}{share:>10}"
               f"{_number(r['prefill_tokens_per_s']):>15}{_number(r['time_to_first_token_ms']):>10}{r['rss_mb']:>13.0f}")
+    # the same ratio round by round: the contenders of one round ran minutes apart at most, so a
+    # slow spell of the machine shows in both sides of a pair
+    paired = [ours["decode_tokens_per_s"] / theirs["decode_tokens_per_s"]
+              for ours, theirs in zip(runs[OURS], runs[anchor_name])]
+    print(f"ours vs {anchor_name}, round by round: median {statistics.median(paired):.2f} "
+          f"({min(paired):.2f}-{max(paired):.2f}), ours faster in {sum(r > 1 for r in paired)} of {len(paired)}")
     if FLOOR in results:
-        step, products = (1000.0 / results[name]["decode_tokens_per_s"] for name in ("ours: C++ llm_runner", FLOOR))
+        step, products = (1000.0 / results[name]["decode_tokens_per_s"] for name in (OURS, FLOOR))
         print(f"a step of ours takes {step:.2f} ms, its weight products alone {products:.2f} ms: "
               f"{1 - products / step:.0%} of the step is everything else")
 
