@@ -151,7 +151,7 @@ def main():
     p.add_argument("--new_tokens", type=int, default=100)
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--read_bandwidth", help="the read_bandwidth tool: also rate each contender against the bandwidth bound")
-    p.add_argument("--method_runner", help="the method_runner tool: also time the recipe's weight products alone")
+    p.add_argument("--method_runner", help="the method_runner tool: also time the weight products alone")
     args = p.parse_args()
     pte, tok = os.path.abspath(args.model + ".pte"), os.path.abspath(args.model + ".tokenizer.json")
     ptd = os.path.abspath(args.model + ".ptd") if os.path.exists(args.model + ".ptd") else ""  # its data file, if any

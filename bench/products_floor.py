@@ -6,7 +6,8 @@ The model is built from its config with random weights (the products' speed does
 the values), its sibling projections fused as the exporter fuses them, its linear layers
 quantized with the recipe's schemes by the exporter's own quantizer, and the products chained
 one row at a time (M = 1, as in decode): each reads the latest output (or the program's input)
-at least as wide as its input, cut to its input's width. Timed with method_runner, one call = one step's products."""
+at least as wide as its input, cut to its input's width. Timed with method_runner: one call is
+one step's products."""
 import os
 
 import torch

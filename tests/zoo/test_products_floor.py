@@ -18,7 +18,8 @@ def test_the_floor_runs_every_product_of_the_recipe(tmp_path):
     # per layer: the fused query/key/value, the attention output, the fused gate/up, down; the head
     assert count == 2 * 4 + 1
     layers = products_floor.linear_layers(CONFIG, SETTINGS)
-    assert [(m.in_features, m.out_features) for m in layers] == [(64, 64), (64, 128), (128, 64), (64, 256)] * 2 + [(64, 512)]
+    shapes = [(m.in_features, m.out_features) for m in layers]
+    assert shapes == [(64, 64), (64, 128), (128, 64), (64, 256)] * 2 + [(64, 512)]
     x = torch.randn(1, 128)
     with torch.no_grad():
         expected = products_floor.ProductChain(layers)(x)
