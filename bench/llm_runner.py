@@ -153,6 +153,9 @@ def main():
     p.add_argument("--read_bandwidth", help="the read_bandwidth tool: also rate each contender against the bandwidth bound")
     p.add_argument("--method_runner", help="the method_runner tool: also time the weight products alone")
     args = p.parse_args()
+    for flag, tool in (("--read_bandwidth", args.read_bandwidth), ("--method_runner", args.method_runner)):
+        if tool and not os.access(tool, os.X_OK):
+            sys.exit(f"llm_runner: {flag} {tool} is not an executable file; pass the tool's path (bazel run sets it)")
     pte, tok = os.path.abspath(args.model + ".pte"), os.path.abspath(args.model + ".tokenizer.json")
     ptd = os.path.abspath(args.model + ".ptd") if os.path.exists(args.model + ".ptd") else ""  # its data file, if any
     manifest = json.load(open(args.model + ".json"))
