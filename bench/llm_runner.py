@@ -14,6 +14,7 @@ recipe's weight products alone (bench/products_floor.py), one call per step, the
 step that reads those weights through XNNPACK.)
 """
 import argparse
+import importlib.util
 import json
 import math
 import os
@@ -115,7 +116,7 @@ def recipe_weight_bytes(config, settings) -> float:
     on the meta device."""
     import torch
 
-    import products_floor  # bench/products_floor.py, beside this file
+    from bench import products_floor
 
     with torch.device("meta"):
         model = products_floor.model_from_config(config)
@@ -179,9 +180,10 @@ def main():
         "HF eager, 2 threads": [python, "-c", HF_EAGER, os.path.abspath(args.config), tok, PROMPT, str(n), "2", "-1"],
     }
     if args.method_runner:
-        # built in a process of its own: a child's peak RSS counts the parent's at fork
+        # built in a process of its own, and the module found without importing it (torch): a
+        # child's peak RSS counts the parent's at fork
         floor = os.path.join(tempfile.mkdtemp(), "products.pte")
-        script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "products_floor.py")
+        script = importlib.util.find_spec("bench.products_floor").origin
         made = subprocess.run([python, script, os.path.abspath(args.config), json.dumps(manifest["settings"]), floor],
                               capture_output=True, text=True, env=env)
         if made.returncode != 0:
