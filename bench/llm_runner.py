@@ -242,8 +242,8 @@ def main():
               f"{_number(r['prefill_tokens_per_s']):>15}{_number(r['time_to_first_token_ms']):>10}{r['rss_mb']:>13.0f}")
     # the same ratio round by round: the contenders of one round ran minutes apart at most, so a
     # slow spell of the machine shows in both sides of a pair
-    paired = [ours["decode_tokens_per_s"] / theirs["decode_tokens_per_s"]
-              for ours, theirs in zip(runs[OURS], runs[anchor_name])]
+    paired = [mine["decode_tokens_per_s"] / theirs["decode_tokens_per_s"]
+              for mine, theirs in zip(runs[OURS], runs[anchor_name])]
     print(f"ours vs {anchor_name}, round by round: median {statistics.median(paired):.2f} "
           f"({min(paired):.2f}-{max(paired):.2f}), ours faster in {sum(r > 1 for r in paired)} of {len(paired)}")
     if FLOOR in results:

@@ -8,8 +8,6 @@ quantized with the recipe's schemes by the exporter's own quantizer, and the pro
 one row at a time (M = 1, as in decode): each reads the latest output (or the program's input)
 at least as wide as its input, cut to its input's width. Timed with method_runner: one call is
 one step's products."""
-import os
-
 import torch
 
 
@@ -33,15 +31,15 @@ class ProductChain(torch.nn.Module):
 def model_from_config(config: str) -> torch.nn.Module:
     """The model of a .gguf file (its config only: weights random) or of a zoo config, on the
     current default device (meta: shapes only)."""
+    from zoo import sources
+    from zoo.settings import ModelSource
+
     if config.endswith(".gguf"):
         import transformers
 
-        hf_config = transformers.AutoConfig.from_pretrained(os.path.dirname(config), gguf_file=os.path.basename(config),
-                                                            local_files_only=True)
-        return transformers.AutoModelForCausalLM.from_config(hf_config, dtype=torch.float32)
-    from zoo.sources import build_zoo_model, read_zoo_config
-
-    return build_zoo_model(read_zoo_config(config))
+        loaded = sources.load(ModelSource(kind="gguf", path=config))
+        return transformers.AutoModelForCausalLM.from_config(loaded.config, dtype=torch.float32)
+    return sources.build_zoo_model(sources.read_zoo_config(config))
 
 
 def linear_layers(config: str, settings: dict) -> list:
@@ -61,7 +59,8 @@ def export(config: str, settings: dict, path: str) -> int:
     products it holds."""
     from executorch.exir import to_edge_transform_and_lower
 
-    from zoo import recipes, registry  # noqa: F401  (importing recipes registers them)
+    from zoo import registry
+    from zoo.export import _atomic_output  # importing the exporter registers its recipes
 
     linears = linear_layers(config, settings)
     chain = ProductChain(linears).eval()
@@ -71,9 +70,8 @@ def export(config: str, settings: dict, path: str) -> int:
     recipe = registry.RECIPES.get("xnnpack")  # the exporter's partitioner and lowering
     with recipe.lowering():
         lowered = to_edge_transform_and_lower(program, partitioner=recipe.partitioners(settings)).to_executorch()
-    with open(path + ".tmp", "wb") as f:
+    with _atomic_output(path) as partial, open(partial, "wb") as f:
         f.write(lowered.buffer)
-    os.replace(path + ".tmp", path)
     return len(linears)
 
 
